@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: platform_config
+short_description: Inventory from one platform config (native, DLWS config.yaml, OpenPAI layout.yaml)
+version_added: 0.1.0
+description:
+  - Reads the site's platform config from an inventory directory and builds the whole inventory from it
+    (groups, host variables, node labels, cluster-wide group variables), so nothing is written twice by hand.
+  - Accepts the native format (C(platform.yml), or C(config.yaml) with C(cluster) and C(nodes) keys), a DLWS/Apulis
+    C(config.yaml) as users have it, and an OpenPAI C(layout.yaml). The format is detected from the content.
+  - Validation is strict and reports every problem at once, each naming the file, line, key or host and the fix.
+    Any error stops the run (see C(any_unparsed_is_failed) in C(ansible.cfg)); warnings are shown and the run goes on.
+  - Groups C(kube_control_plane), C(kube_node), C(etcd), C(k8s_cluster), C(nvidia_gpu), C(ascend_npu), C(nfs_server),
+    C(registry), C(arch_amd64), C(arch_arm64) always exist; DLWS C(scale_up) nodes also join C(scale_up); every node
+    with an accelerator model joins C(accelerator_<model>).
+  - The key reference is docs/config.md in the collection.
+extends_documentation_fragment:
+  - constructed
+options:
+  plugin:
+    description: Marker naming this plugin; optional in the file, since the file name selects the plugin.
+    type: str
+    choices: ['aiplatform.cluster.platform_config']
+"""
+
+EXAMPLES = r"""
+# inventories/customer/config.yaml is the customer's DLWS config, unchanged:
+#   ansible-inventory -i inventories/customer --graph
+#
+# inventories/site/platform.yml, native format with Constructable options:
+#   schema_version: 1
+#   cluster: {name: gpu-lab, domain: lab.example}
+#   ssh: {user: ops, port: 2222}
+#   nodes:
+#     - {hostname: cp-01, ip: 10.0.0.11, roles: [control_plane, worker]}
+#   inventory:
+#     keyed_groups:
+#       - key: node_os
+#         prefix: os
+"""
+
+import os
+
+from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible.utils.display import Display
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import VaultText
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import report, warnings
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import HAS_NETADDR
+from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+
+try:  # ansible-core >= 2.19 templates only expressions marked as trusted
+    from ansible.template import trust_as_template
+except ImportError:  # pragma: no cover - older ansible-core trusts every string
+
+    def trust_as_template(value):
+        return value
+
+display = Display()
+
+# Files this plugin claims inside an inventory directory.
+FILE_NAMES = ("platform.yml", "platform.yaml", "config.yml", "config.yaml", "layout.yml", "layout.yaml")
+_CONSTRUCTABLE = ("compose", "groups", "keyed_groups", "strict", "leading_separator", "use_extra_vars")
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):
+    """Inventory from a platform config."""
+
+    NAME = "aiplatform.cluster.platform_config"
+
+    def verify_file(self, path):
+        if not super(InventoryModule, self).verify_file(path):
+            return False
+        name = os.path.basename(path)
+        return name in FILE_NAMES or name.endswith((".platform.yml", ".platform.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        if not HAS_NETADDR:
+            raise AnsibleParserError("%s: the Python package netaddr is missing on the control machine. "
+                                     "Fix: pip install -r requirements.txt" % path)
+        try:
+            with open(path, "rb") as handle:
+                text = to_text(handle.read(), errors="surrogate_or_strict")
+        except (IOError, OSError, UnicodeError) as exc:
+            raise AnsibleParserError("%s: cannot read the platform config: %s" % (path, to_native(exc))) from exc
+        inventory_dir = os.path.basename(os.path.dirname(os.path.abspath(path)))
+        result = parse(text, path, default_name=_dns_label(inventory_dir))
+        for problem in warnings(result.problems):
+            display.warning(str(problem))
+        if result.model is None:
+            raise AnsibleParserError(report(result.problems, path))
+        self._populate(result, path)
+
+    def _populate(self, result, path):
+        model = result.model
+        inventory = self.inventory
+        for group in model.groups:
+            inventory.add_group(group)
+        for parent, children in model.children.items():
+            inventory.add_group(parent)
+            for child in children:
+                inventory.add_child(parent, child)
+        for name, value in model.group_vars.get("all", {}).items():
+            inventory.set_variable("all", name, self._ansible_value(value))
+        inventory.set_variable("all", "platform_config_file", os.path.abspath(path))
+        inventory.set_variable("all", "platform_config_format", result.format)
+        for host, host_vars in model.hosts.items():
+            inventory.add_host(host)
+            for name, value in host_vars.items():
+                inventory.set_variable(host, name, self._ansible_value(value))
+        for group, members in model.groups.items():
+            for host in members:
+                inventory.add_child(group, host)
+        self._construct(result, model)
+
+    def _construct(self, result, model):
+        # The Constructable options are expressions the site wrote into its own
+        # config file: trusted like a constructed.yml would be.
+        options = dict((k, _trusted(v)) for k, v in (result.config.get("inventory") or {}).items()
+                       if k in _CONSTRUCTABLE)
+        unknown = sorted(set((result.config.get("inventory") or {})) - set(_CONSTRUCTABLE))
+        if unknown:
+            raise AnsibleParserError("inventory: unknown option(s) %s. Fix: use only %s"
+                                     % (", ".join(unknown), ", ".join(_CONSTRUCTABLE)))
+        self.set_options(direct=options)
+        strict = self.get_option("strict")
+        builtin = [{"key": trust_as_template("node_accelerator.model | lower"), "prefix": "accelerator"}]
+        for host in model.hosts:
+            host_vars = self.inventory.get_host(host).get_vars()
+            self._set_composite_vars(self.get_option("compose"), host_vars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), host_vars, host, strict=strict)
+            keyed = [k for k in builtin if host_vars.get("node_accelerator", {}).get("model")]
+            self._add_host_to_keyed_groups(keyed + (self.get_option("keyed_groups") or []), host_vars, host,
+                                           strict=strict)
+
+    def _ansible_value(self, value):
+        """Replace vault markers by Ansible's own encrypted values (decrypted only when used)."""
+        if isinstance(value, VaultText):
+            return self._vault(value.ciphertext)
+        if isinstance(value, dict):
+            return dict((k, self._ansible_value(v)) for k, v in value.items())
+        if isinstance(value, list):
+            return [self._ansible_value(v) for v in value]
+        return value
+
+    def _vault(self, ciphertext):
+        # Going through the loader keeps this independent of the Ansible version's vault classes.
+        lines = "\n".join("  " + line for line in ciphertext.strip().splitlines())
+        return self.loader.load("value: !vault |\n%s\n" % lines, show_content=False)["value"]
+
+
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return dict((k, _trusted(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
+
+
+def _dns_label(text):
+    label = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return label[:63] or "cluster"

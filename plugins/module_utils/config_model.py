@@ -1,0 +1,486 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""From a validated native config to the inventory: groups, host vars, group vars.
+
+Pure: no I/O and no Ansible objects. The cross-key rules (duplicate names and
+addresses, a control plane exists, NFS servers are nodes, accelerator
+consistency, NPU NIC plans, overlapping networks) live here because they need
+the whole config; single-key rules live in the schema.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
+    HAS_NETADDR,
+    locate,
+    normalize_ascend_model,
+)
+
+if HAS_NETADDR:
+    import netaddr
+
+# Groups every inventory has, even when empty, so that plays never warn about
+# an unknown pattern.
+GROUPS = (
+    "kube_control_plane",
+    "kube_node",
+    "etcd",
+    "k8s_cluster",
+    "nvidia_gpu",
+    "ascend_npu",
+    "nfs_server",
+    "registry",
+    "arch_amd64",
+    "arch_arm64",
+)
+
+WORKLOADS = ("train", "notebook", "service")
+
+
+class Model(object):
+    """The inventory a config describes."""
+
+    __slots__ = ("hosts", "groups", "children", "group_vars")
+
+    def __init__(self):
+        self.hosts = {}  # name -> host vars (ordered as in the config)
+        self.groups = dict((g, []) for g in GROUPS)
+        self.children = {"k8s_cluster": ["kube_control_plane", "kube_node"]}
+        self.group_vars = {}
+
+    def add(self, group, host):
+        members = self.groups.setdefault(group, [])
+        if host not in members:
+            members.append(host)
+
+
+class _Checks(object):
+    __slots__ = ("raw", "filename", "origins", "problems")
+
+    def __init__(self, raw, filename, origins):
+        self.raw = raw
+        self.filename = filename
+        self.origins = origins or {}
+        self.problems = []
+
+    def error(self, path, message, fix):
+        key, line = locate(path, self.raw, self.origins)
+        self.problems.append(Problem.error(self.filename, key, message, fix, line))
+
+    def warning(self, path, message, fix):
+        key, line = locate(path, self.raw, self.origins)
+        self.problems.append(Problem.warning(self.filename, key, message, fix, line))
+
+
+def build(config, raw, filename, origins=None, extra_groups=None, legacy=False):
+    """Check cross-key rules and build the :class:`Model`.
+
+    ``config`` is the normalized native config, ``raw`` the data as loaded
+    (for line numbers), ``extra_groups`` maps host -> additional groups (e.g.
+    DLWS ``scale_up``). ``legacy``: the config came from a legacy format,
+    where an unknown accelerator count is a warning, not an error.
+    Returns ``(model, problems)``.
+    """
+    chk = _Checks(raw, filename, origins)
+    nodes = config.get("nodes", [])
+    _check_nodes(config, nodes, chk, legacy)
+    _check_networks(config, nodes, chk)
+    roles = _resolve_roles(config, nodes, chk)
+    _check_shares(config, nodes, roles, chk)
+    _check_registry(config, roles, chk)
+    model = Model()
+    for index, node in enumerate(nodes):
+        name = node["hostname"]
+        if name in model.hosts:
+            continue  # duplicate: already reported
+        host_vars = _host_vars(config, node, roles[index])
+        model.hosts[name] = host_vars
+        for group in _host_groups(node, roles[index]):
+            model.add(group, name)
+        for group in (extra_groups or {}).get(name, ()):
+            model.add(group, name)
+    model.group_vars["all"] = _group_vars(config, model)
+    return model, chk.problems
+
+
+def _check_nodes(config, nodes, chk, legacy):
+    seen_names = {}
+    seen_ips = {}
+    for index, node in enumerate(nodes):
+        name = node.get("hostname")
+        if name in seen_names:
+            chk.error(
+                ("nodes", index, "hostname"),
+                "host name '%s' is used twice (also by %s)" % (name, _node_ref(seen_names[name], chk)),
+                "give every node its own name",
+            )
+        else:
+            seen_names[name] = index
+        ip = node.get("ip")
+        if ip:
+            if ip in seen_ips:
+                chk.error(
+                    ("nodes", index, "ip"),
+                    "IP %s of node %s is also the IP of node %s" % (ip, name, nodes[seen_ips[ip]]["hostname"]),
+                    "give every node its own address",
+                )
+            else:
+                seen_ips[ip] = index
+        _check_accelerator(node, index, chk, legacy)
+        _check_nics(node, index, chk)
+    if nodes and not any("control_plane" in n.get("roles", ()) for n in nodes):
+        chk.error(
+            ("nodes",),
+            "no node has the control_plane role",
+            "give at least one node the role control_plane (DLWS: role: infrastructure; OpenPAI: pai-master: \"true\")",
+        )
+    if not nodes:
+        chk.error(("nodes",), "lists no node", "add the cluster's machines")
+    _check_nic_addresses(nodes, chk)
+
+
+def _node_ref(index, chk):
+    key, line = locate(("nodes", index), chk.raw, chk.origins)
+    return key + (" (line %d)" % line if line else "")
+
+
+def _check_accelerator(node, index, chk, legacy):
+    acc = node.get("accelerator", {})
+    vendor = acc.get("vendor", "none")
+    model = acc.get("model")
+    count = acc.get("count", 0)
+    path = ("nodes", index, "accelerator")
+    if vendor == "none":
+        if count:
+            chk.error(path + ("count",), "node %s has %d accelerators but no vendor" % (node["hostname"], count),
+                      "set accelerator.vendor to nvidia or huawei, or the count to 0")
+        if model:
+            chk.error(path + ("model",), "node %s names model '%s' but no vendor" % (node["hostname"], model),
+                      "set accelerator.vendor to nvidia or huawei")
+        return
+    if not count and legacy:
+        chk.warning(path, "node %s is a %s node but its accelerator count is unknown; preflight cannot compare "
+                    "it" % (node["hostname"], vendor),
+                    "set onpremise_cluster.gpu_count_per_node (DLWS) or computing-device.count (OpenPAI)")
+    elif not count:
+        chk.error(path + ("count",), "node %s is a %s node but its accelerator count is 0 or missing"
+                  % (node["hostname"], vendor), "set accelerator.count to the number of devices in the node")
+    if vendor == "huawei":
+        if model and normalize_ascend_model(model) is None:
+            chk.error(path + ("model",), "'%s' is not an Ascend model" % model,
+                      "use Ascend910, Ascend910B, Ascend310 or Ascend310P (or set vendor to nvidia)")
+    elif vendor == "nvidia" and model and normalize_ascend_model(model) is not None:
+        chk.error(path + ("vendor",), "model '%s' is an Ascend NPU but the vendor is nvidia" % model,
+                  "set accelerator.vendor to huawei")
+
+
+def _check_nics(node, index, chk):
+    nics = node.get("npu_nics") or []
+    if not nics:
+        return
+    acc = node.get("accelerator", {})
+    name = node["hostname"]
+    if acc.get("vendor") != "huawei":
+        chk.error(("nodes", index, "npu_nics"), "node %s has an NPU NIC plan but is not a huawei node" % name,
+                  "remove npu_nics or set accelerator.vendor to huawei")
+        return
+    count = acc.get("count", 0)
+    devices = set()
+    for n, nic in enumerate(nics):
+        path = ("nodes", index, "npu_nics", n)
+        device = nic.get("device")
+        if device in devices:
+            chk.error(path + ("device",), "NPU device %s of node %s appears twice" % (device, name),
+                      "list each device once")
+        devices.add(device)
+        if count and device is not None and device >= count:
+            chk.error(path + ("device",), "node %s has %d NPUs (devices 0-%d) but the plan names device %s"
+                      % (name, count, count - 1, device), "use a device id below %d" % count)
+        if not HAS_NETADDR:
+            continue
+        try:
+            net = netaddr.IPNetwork("%s/%s" % (nic["address"], nic["netmask"]))
+        except (netaddr.AddrFormatError, KeyError, ValueError, TypeError):
+            continue  # the schema already reported it
+        for key in ("detect", "gateway"):
+            other = nic.get(key)
+            if other and netaddr.IPAddress(other) not in net:
+                chk.error(path + (key,), "%s %s of NPU %s on %s is outside the port's subnet %s"
+                          % (key, other, device, name, net.cidr),
+                          "use an address inside %s or fix address/netmask" % net.cidr)
+
+
+def _check_nic_addresses(nodes, chk):
+    seen = {}
+    for index, node in enumerate(nodes):
+        for n, nic in enumerate(node.get("npu_nics") or []):
+            address = nic.get("address")
+            if not address:
+                continue
+            if address in seen:
+                chk.error(("nodes", index, "npu_nics", n, "address"),
+                          "NPU address %s is used twice (also NPU %s on %s)" % (address, seen[address][1],
+                                                                               seen[address][0]),
+                          "give every NPU port its own address")
+            else:
+                seen[address] = (node["hostname"], nic.get("device"))
+
+
+def _check_networks(config, nodes, chk):
+    if not HAS_NETADDR:
+        return
+    network = config.get("network", {})
+    nets = []
+    for key in ("pod_network", "service_network"):
+        try:
+            nets.append((key, netaddr.IPNetwork(network[key])))
+        except (netaddr.AddrFormatError, KeyError, ValueError, TypeError):
+            pass
+    node_nets = []
+    for i, cidr in enumerate(network.get("node_networks", [])):
+        try:
+            node_nets.append((i, netaddr.IPNetwork(cidr)))
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            pass
+    for i, net in node_nets:
+        nets.append(("node_networks[%d]" % i, net))
+    for a in range(len(nets)):
+        for b in range(a + 1, len(nets)):
+            (ka, na), (kb, nb) = nets[a], nets[b]
+            if na.first <= nb.last and nb.first <= na.last:
+                chk.error(("network", kb.split("[")[0]), "%s %s overlaps %s %s" % (kb, nb.cidr, ka, na.cidr),
+                          "choose ranges that do not overlap")
+    for index, node in enumerate(nodes):
+        ip = node.get("ip")
+        if not ip:
+            continue
+        try:
+            addr = netaddr.IPAddress(ip)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            continue
+        for key, net in nets[:2]:
+            if addr in net:
+                chk.error(("nodes", index, "ip"), "IP %s of node %s is inside the %s %s"
+                          % (ip, node["hostname"], key.replace("_", " "), net.cidr),
+                          "move the %s to a range the nodes do not use" % key.replace("_", " "))
+        if node_nets and not any(addr in net for _, net in node_nets):
+            chk.error(("nodes", index, "ip"), "IP %s of node %s is outside network.node_networks"
+                      % (ip, node["hostname"]), "add its network to network.node_networks or fix the IP")
+
+
+def _resolve_roles(config, nodes, chk):
+    """Per node, the set of roles after implied ones (etcd, nfs_server)."""
+    roles = [set(n.get("roles") or ()) for n in nodes]
+    shares = config.get("storage", {}).get("nfs", {}).get("shares", [])
+    servers = set(s.get("server") for s in shares)
+    for index, node in enumerate(nodes):
+        if node.get("hostname") in servers:
+            roles[index].add("nfs_server")
+    if not any("etcd" in r for r in roles):
+        control = [i for i, r in enumerate(roles) if "control_plane" in r]
+        wanted = config.get("cluster", {}).get("etcd_members")
+        if wanted:
+            if wanted > len(control):
+                chk.error(("cluster", "etcd_members"), "asks for %d etcd members but only %d control-plane nodes"
+                          " exist" % (wanted, len(control)),
+                          "lower it, or give more nodes the control_plane or etcd role")
+            control = control[:wanted]
+        elif len(control) % 2 == 0 and control:
+            chk.warning(("nodes",), "%d control-plane nodes make an even etcd cluster, which tolerates no more "
+                        "failures than %d" % (len(control), len(control) - 1),
+                        "use an odd number of control-plane nodes or set cluster.etcd_members")
+        for i in control:
+            roles[i].add("etcd")
+    return roles
+
+
+def _check_shares(config, nodes, roles, chk):
+    names = set(n.get("hostname") for n in nodes)
+    seen = set()
+    for index, share in enumerate(config.get("storage", {}).get("nfs", {}).get("shares", [])):
+        path = ("storage", "nfs", "shares", index)
+        if share.get("server") not in names:
+            chk.error(path + ("server",), "NFS server '%s' is not a node of the cluster" % share.get("server"),
+                      "use the host name of one of the nodes")
+        if share.get("name") in seen:
+            chk.error(path + ("name",), "share name '%s' is used twice" % share.get("name"),
+                      "give every share its own name")
+        seen.add(share.get("name"))
+
+
+def _check_registry(config, roles, chk):
+    local = config.get("registry", {}).get("local", {})
+    has_node = any("registry" in r for r in roles)
+    if local.get("enabled") and not has_node:
+        chk.error(("registry", "local", "enabled"), "a local registry is enabled but no node has the registry role",
+                  "add the role registry to one node")
+    if has_node and not local.get("enabled"):
+        chk.warning(("registry", "local", "enabled"), "a node has the registry role but the local registry is off",
+                    "set registry.local.enabled: true, or remove the role")
+    if local.get("username") and not local.get("password"):
+        chk.error(("registry", "local", "password"), "a registry user is set without a password",
+                  "set registry.local.password (vault-encrypted)")
+
+
+def _host_groups(node, roles):
+    groups = []  # k8s_cluster holds its hosts through its children
+    if "control_plane" in roles:
+        groups.append("kube_control_plane")
+    if "worker" in roles:
+        groups.append("kube_node")
+    for role in ("etcd", "nfs_server", "registry"):
+        if role in roles:
+            groups.append(role)
+    vendor = node.get("accelerator", {}).get("vendor", "none")
+    if vendor == "nvidia":
+        groups.append("nvidia_gpu")
+    elif vendor == "huawei":
+        groups.append("ascend_npu")
+    groups.append("arch_" + node.get("arch", "amd64"))
+    return groups
+
+
+def node_labels(config, node, roles, cluster_has_npu):
+    """The Kubernetes labels a platform expects on ``node``."""
+    acc = node.get("accelerator", {})
+    vendor = acc.get("vendor", "none")
+    model = acc.get("model")
+    labels = {}
+    if vendor == "nvidia":
+        labels["gpu"] = "true"
+        labels["nvidia.com/gpu.present"] = "true"
+        if model:
+            labels["gpu-type"] = _label_value(model)
+    elif vendor == "huawei":
+        labels["npu"] = "true"
+        ascend = normalize_ascend_model(model or "Ascend910") or "Ascend910"
+        # MindX conventions: 910 and 910B share the 910 device plugin label.
+        family = "Ascend910" if ascend.startswith("Ascend910") else ascend
+        labels["accelerator"] = "huawei-" + family
+        labels["host-arch"] = "huawei-arm" if node.get("arch") == "arm64" else "huawei-x86"
+        if "worker" in roles:
+            labels["workerselector"] = "dls-worker-node"
+    else:
+        labels["cpu"] = "true"
+    workloads = node.get("workloads")
+    if workloads is None:
+        workloads = list(WORKLOADS) if "worker" in roles else []
+    for workload in workloads:
+        labels[workload] = "true"
+    labels["org"] = node.get("org", "public")
+    if "control_plane" in roles:
+        labels.update(config.get("cluster", {}).get("control_plane_labels", {}))
+        if cluster_has_npu:
+            labels["masterselector"] = "dls-master-node"
+    labels.update(node.get("labels", {}))
+    return labels
+
+
+def _label_value(text):
+    out = "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-_.")
+    return out[:63]
+
+
+def _host_vars(config, node, roles):
+    cluster = config.get("cluster", {})
+    ssh = config.get("ssh", {})
+    name = node["hostname"]
+    domain = cluster.get("domain")
+    fqdn = "%s.%s" % (name, domain) if domain else name
+    acc = node.get("accelerator", {})
+    vendor = acc.get("vendor", "none")
+    model = acc.get("model")
+    if vendor == "huawei":
+        model = normalize_ascend_model(model or "Ascend910") or model
+    has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in config.get("nodes", []))
+    hv = {}
+    if node.get("ip"):
+        hv["node_ip"] = node["ip"]
+    hv["ansible_host"] = node.get("ip") or fqdn
+    if ssh.get("user"):
+        hv["ansible_user"] = ssh["user"]
+    hv["ansible_port"] = ssh.get("port", 22)
+    become = ssh.get("become")
+    if become is None:
+        become = ssh.get("user") not in (None, "root")
+    hv["ansible_become"] = become
+    if become:
+        hv["ansible_become_method"] = ssh.get("become_method", "sudo")
+    if ssh.get("private_key_file"):
+        hv["ansible_ssh_private_key_file"] = ssh["private_key_file"]
+    if ssh.get("common_args"):
+        hv["ansible_ssh_common_args"] = ssh["common_args"]
+    hv["node_fqdn"] = fqdn
+    hv["node_arch"] = node.get("arch", "amd64")
+    if node.get("os"):
+        hv["node_os"] = node["os"]
+    hv["node_roles"] = sorted(roles)
+    hv["node_accelerator"] = {"vendor": vendor, "model": model or "", "count": acc.get("count", 0)}
+    hv["node_labels"] = node_labels(config, node, roles, has_npu)
+    taints = list(node.get("taints", []))
+    if "control_plane" in roles and ("worker" not in roles or not cluster.get("control_plane_schedulable", True)):
+        taints.append({"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"})
+    hv["node_taints"] = taints
+    hv["node_npu_nics"] = copy.deepcopy(node.get("npu_nics", []))
+    return hv
+
+
+def image_pull_order(registry, mirrors):
+    """Endpoints per upstream registry: local registry, company registry, mirrors, upstream."""
+    order = {}
+    local = registry.get("local", {})
+    company = registry.get("company", {})
+    upstreams = list(registry.get("public", []))
+    for upstream in mirrors.get("images", {}):
+        if upstream not in upstreams:
+            upstreams.append(upstream)
+    for upstream in upstreams:
+        endpoints = []
+        if local.get("enabled"):
+            endpoints.append({"kind": "local"})
+        if company.get("url"):
+            endpoints.append({"kind": "company", "host": company["url"], "insecure": company.get("insecure", False)})
+        for url in mirrors.get("images", {}).get(upstream, []):
+            endpoints.append({"kind": "mirror", "url": url})
+        endpoints.append({"kind": "public", "host": upstream})
+        order[upstream] = endpoints
+    return order
+
+
+def _group_vars(config, model):
+    cluster = dict(config.get("cluster", {}))
+    control = model.groups["kube_control_plane"]
+    if not cluster.get("control_plane_endpoint") and control:
+        first = model.hosts[control[0]]
+        cluster["control_plane_endpoint"] = "%s:%d" % (first.get("node_ip", first["ansible_host"]),
+                                                       cluster.get("api_port", 6443))
+    network = dict(config.get("network", {}))
+    if not network.get("node_networks"):
+        network["node_networks"] = ["%s/32" % hv["node_ip"] for hv in model.hosts.values() if hv.get("node_ip")]
+    storage = copy.deepcopy(config.get("storage", {}))
+    for share in storage.get("nfs", {}).get("shares", []):
+        if not share.get("clients"):
+            share["clients"] = list(network["node_networks"])
+    registry = config.get("registry", {})
+    mirrors = config.get("mirrors", {})
+    registry_hosts = model.groups["registry"]
+    gv = {
+        "platform_cluster": cluster,
+        "platform_network": network,
+        "platform_storage": storage,
+        "platform_registry": registry,
+        "platform_registry_host": registry_hosts[0] if registry_hosts else "",
+        "platform_mirrors": mirrors,
+        "platform_image_pull_order": image_pull_order(registry, mirrors),
+        "platform_container_runtime": config.get("container_runtime", {}),
+        "platform_services": config.get("services", {}),
+        "platform_requirements": config.get("requirements", {}),
+        "platform_passthrough": config.get("platform", {}),
+    }
+    return gv
