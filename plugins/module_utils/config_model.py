@@ -78,18 +78,19 @@ class _Checks(object):
         self.problems.append(Problem.warning(self.filename, key, message, fix, line))
 
 
-def build(config, raw, filename, origins=None, extra_groups=None, legacy=False):
+def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, partial=False):
     """Check cross-key rules and build the :class:`Model`.
 
     ``config`` is the normalized native config, ``raw`` the data as loaded
     (for line numbers), ``extra_groups`` maps host -> additional groups (e.g.
     DLWS ``scale_up``). ``legacy``: the config came from a legacy format,
     where an unknown accelerator count is a warning, not an error.
-    Returns ``(model, problems)``.
+    ``partial``: some nodes were left out after schema errors, so rules about
+    the node list as a whole are not checked. Returns ``(model, problems)``.
     """
     chk = _Checks(raw, filename, origins)
     nodes = config.get("nodes", [])
-    _check_nodes(config, nodes, chk, legacy)
+    _check_nodes(config, nodes, chk, legacy, partial)
     _check_networks(config, nodes, chk)
     roles = _resolve_roles(config, nodes, chk)
     _check_shares(config, nodes, roles, chk)
@@ -109,7 +110,7 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False):
     return model, chk.problems
 
 
-def _check_nodes(config, nodes, chk, legacy):
+def _check_nodes(config, nodes, chk, legacy, partial):
     seen_names = {}
     seen_ips = {}
     for index, node in enumerate(nodes):
@@ -134,13 +135,15 @@ def _check_nodes(config, nodes, chk, legacy):
                 seen_ips[ip] = index
         _check_accelerator(node, index, chk, legacy)
         _check_nics(node, index, chk)
-    if nodes and not any("control_plane" in n.get("roles", ()) for n in nodes):
+    if partial:
+        pass
+    elif nodes and not any("control_plane" in n.get("roles", ()) for n in nodes):
         chk.error(
             ("nodes",),
             "no node has the control_plane role",
             "give at least one node the role control_plane (DLWS: role: infrastructure; OpenPAI: pai-master: \"true\")",
         )
-    if not nodes:
+    elif not nodes:
         chk.error(("nodes",), "lists no node", "add the cluster's machines")
     _check_nic_addresses(nodes, chk)
 

@@ -342,6 +342,11 @@ SCHEMA = M(
 )
 
 
+# A value the schema rejected: left out of the normalized config, so that the
+# cross-key rules that still run see only values of the right type.
+_INVALID = object()
+
+
 class _Ctx(object):
     __slots__ = ("data", "filename", "problems", "origins")
 
@@ -402,7 +407,7 @@ def _check(field, value, path, ctx):  # noqa: C901 - one dispatch table
         if not isinstance(value, dict):
             if ctx is not None:
                 ctx.error(path, "must be a mapping, found %s" % _describe(value), "write it as `key: value` lines")
-            return {}
+            return _INVALID
         out = {}
         for key in value:
             if key not in field.fields:
@@ -416,7 +421,9 @@ def _check(field, value, path, ctx):  # noqa: C901 - one dispatch table
                     )
         for name, sub in field.fields.items():
             if name in value and value[name] is not None:
-                out[name] = _check(sub, value[name], path + (name,), ctx) if ctx is not None else _default(sub)
+                checked = _check(sub, value[name], path + (name,), ctx) if ctx is not None else _default(sub)
+                if checked is not _INVALID:
+                    out[name] = checked
             elif sub.required and ctx is not None:
                 ctx.error(path + (name,), "is required", "add it (%s)" % sub.doc)
             else:
@@ -427,8 +434,9 @@ def _check(field, value, path, ctx):  # noqa: C901 - one dispatch table
     if kind == "list":
         if not isinstance(value, list):
             ctx.error(path, "must be a list, found %s" % _describe(value), "write it as `- item` lines")
-            return []
-        return [_check(field.item, item, path + (i,), ctx) for i, item in enumerate(value)]
+            return _INVALID
+        items = [_check(field.item, item, path + (i,), ctx) for i, item in enumerate(value)]
+        return [item for item in items if item is not _INVALID]
     return _scalar(field, value, path, ctx)
 
 
@@ -486,6 +494,7 @@ def _scalar(field, value, path, ctx):  # noqa: C901
         fix = ("use '%s'" % hint) if hint else "pick one of those values"
     if bad is not None:
         ctx.error(path, "%s %s" % (show_value(value, path), bad), fix)
+        return _INVALID
     return value
 
 

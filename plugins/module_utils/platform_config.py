@@ -64,7 +64,8 @@ def parse(text, filename, default_name="cluster"):
     checked = dict(config)
     checked["nodes"] = [n for n in config.get("nodes", []) if isinstance(n.get("hostname"), str)]
     model, model_problems = build(checked, raw if converted is None else native_in, filename, origins,
-                                  extra_groups, legacy=converted is not None)
+                                  extra_groups, legacy=converted is not None,
+                                  partial=len(checked["nodes"]) < len(config.get("nodes", [])))
     problems.extend(model_problems)
     if errors(problems):
         return Result(fmt, config, None, problems)
