@@ -1,0 +1,171 @@
+"""The inventory plugin end to end: `ansible-inventory -i <dir> --list` on sample directories."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "configs")
+BIN = os.path.dirname(sys.executable)
+
+
+def inventory(source, *extra, env=None):
+    environ = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_FORCE_COLOR="0")
+    environ.update(env or {})
+    return subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", str(source), "--list"] + list(extra),
+                          cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False)
+
+
+def unwrap(value):
+    """ansible-core 2.19 marks plugin strings {"__ansible_unsafe": ...} in --list output."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def listed(result):
+    assert result.returncode == 0, result.stderr
+    return unwrap(json.loads(result.stdout))
+
+
+def site(tmp_path, name, fixture, target):
+    directory = tmp_path / name
+    directory.mkdir()
+    shutil.copy(os.path.join(FIXTURES, fixture), directory / target)
+    return directory
+
+
+def test_lab_inventory():
+    data = listed(inventory(os.path.join(ROOT, "inventories", "lab")))
+    assert sorted(data["kube_node"]["hosts"]) == ["lab-cpu-01", "lab-gpu-01", "lab-npu-01"]
+    assert data["k8s_cluster"]["children"] == ["kube_control_plane", "kube_node"]
+    cp = data["_meta"]["hostvars"]["lab-cp-01"]
+    assert cp["ansible_port"] == 2222 and cp["ansible_user"] == "ops" and cp["node_ip"] == "172.31.240.11"
+    assert data["accelerator_h100"]["hosts"] == ["lab-gpu-01"]
+
+
+def test_customer_template_is_valid():
+    data = listed(inventory(os.path.join(ROOT, "inventories", "customer")))
+    assert data["ascend_npu"]["hosts"] == ["npu-01"]
+    assert len(data["_meta"]["hostvars"]["npu-01"]["node_npu_nics"]) == 8
+
+
+def test_dlws_directory_with_host_vars_override(tmp_path):
+    directory = site(tmp_path, "atlas", "dlws_apulis_atlas.yaml", "config.yaml")
+    (directory / "host_vars").mkdir()
+    (directory / "host_vars" / "atlas02.yml").write_text("ansible_host: 203.0.113.7\n")
+    result = inventory(directory)
+    data = listed(result)
+    atlas02 = data["_meta"]["hostvars"]["atlas02"]
+    assert atlas02["ansible_host"] == "203.0.113.7"  # reached through another address
+    assert atlas02["node_ip"] == "192.168.3.2"  # the cluster address is unchanged
+    assert data["scale_up"]["hosts"] == ["atlas01", "atlas-gpu01", "atlas-gpu02"]
+    assert atlas02["platform_config_format"] == "dlws"  # group vars of all, merged by --list
+    assert "obsolete DLWS key 'useclusterfile'" in result.stderr
+    assert "not-a-real-password-1" not in result.stderr
+
+
+def test_openpai_directory(tmp_path):
+    directory = site(tmp_path, "pai-site", "openpai_layout.yaml", "layout.yaml")
+    data = listed(inventory(directory))
+    assert data["kube_control_plane"]["hosts"] == ["pai-master"]
+    assert data["_meta"]["hostvars"]["pai-worker2"]["node_accelerator"]["count"] == 4
+
+
+BROKEN = """cluster:
+  name: Lab
+nodes:
+  - hostname: cp-01
+    ip: 10.0.0.1
+    roles: [control_plane]
+  - hostname: cp-01
+    ip: 10.0.0.1
+    roles: [wroker]
+storage:
+  nfs:
+    shares:
+      - {name: s, server: nas, export_path: /srv, mount_point: /mnt}
+registry:
+  company: {url: r.example, password: hunter2-secret}
+  bogus: 1
+"""
+
+
+def test_broken_config_fails_with_every_problem(tmp_path):
+    directory = tmp_path / "broken"
+    directory.mkdir()
+    (directory / "platform.yml").write_text(BROKEN)
+    result = inventory(directory)
+    assert result.returncode != 0
+    err = " ".join(result.stderr.split())  # Ansible wraps long lines
+    for text in ("platform.yml:2: cluster.name: 'Lab' is not a valid lowercase host name",
+                 "platform.yml:9: nodes[1].roles[0]: 'wroker' must be one of",
+                 "nodes[1].hostname: host name 'cp-01' is used twice",
+                 "nodes[1].ip: IP 10.0.0.1 of node cp-01 is also the IP of node cp-01",
+                 "storage.nfs.shares[0].server: NFS server 'nas' is not a node",
+                 "platform.yml:16: registry.bogus: unknown key"):
+        assert text in err, result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert "Completely failed to parse inventory source" in result.stderr or "ERROR" in result.stderr
+
+
+@pytest.mark.parametrize("content, text", [
+    ("", "the file is empty"),
+    ("cluster:\n  name: a\n nodes: []\n", "platform.yml:3: YAML syntax error"),
+])
+def test_unparsable_config_stops_the_run(tmp_path, content, text):
+    directory = tmp_path / "site"
+    directory.mkdir()
+    (directory / "platform.yml").write_text(content)
+    result = inventory(directory)
+    assert result.returncode != 0
+    assert text in " ".join(result.stderr.split())
+
+
+def test_playbook_stops_on_a_bad_config(tmp_path):
+    """A bad config must stop ansible-playbook, not run against an empty inventory."""
+    directory = tmp_path / "site"
+    directory.mkdir()
+    (directory / "platform.yml").write_text("cluster: {name: a}\nnodes: []\n")
+    environ = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    playbook = tmp_path / "noop.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  tasks: []\n")
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(directory), str(playbook)], cwd=ROOT,
+                            env=environ, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode != 0
+    assert "lists no node" in result.stderr
+
+
+def test_vault_encrypted_secret(tmp_path):
+    directory = tmp_path / "vaulted"
+    directory.mkdir()
+    password_file = tmp_path / "vault-pass"
+    password_file.write_text("test-vault-password\n")
+    encrypted = subprocess.run(
+        [os.path.join(BIN, "ansible-vault"), "encrypt_string", "--vault-password-file", str(password_file),
+         "s3cr3t-registry-pass", "--name", "password"], capture_output=True, text=True, check=True, cwd=ROOT,
+        env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))).stdout
+    block = "\n".join("    " + line for line in encrypted.strip().splitlines())
+    (directory / "platform.yml").write_text(
+        "cluster: {name: v}\nnodes:\n  - {hostname: a, ip: 10.0.0.1, roles: [control_plane, registry]}\n"
+        "registry:\n  local:\n    enabled: true\n    username: admin\n" + block + "\n")
+    result = inventory(directory, "--vault-password-file", str(password_file))
+    assert result.returncode == 0, result.stderr
+    assert "s3cr3t-registry-pass" not in result.stdout + result.stderr
+    environ = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    shown = subprocess.run(
+        [os.path.join(BIN, "ansible"), "a", "-i", str(directory), "--vault-password-file", str(password_file), "-m",
+         "ansible.builtin.debug", "-a", "msg={{ platform_registry.local.password | length }}"],
+        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert 'msg: 20' in shown.stdout  # decrypted on use: len("s3cr3t-registry-pass")
