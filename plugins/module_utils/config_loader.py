@@ -20,12 +20,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import yaml
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the controller
+    yaml = None
 
-try:  # libyaml's parser is ~10x faster on large configs; marks work the same.
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python fallback
-    _BaseLoader = yaml.SafeLoader
+if yaml is None:  # pragma: no cover
+    _BaseLoader = object
+else:
+    # libyaml's parser is ~10x faster on large configs; marks work the same.
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import (
     Problem,
@@ -100,7 +104,7 @@ def _construct_mapping(loader, node):
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(
+            raise yaml.constructor.ConstructorError(  # pylint: disable=raise-missing-from
                 None, None, "found an unhashable key", key_node.start_mark
             )
         line = key_node.start_mark.line + 1
@@ -124,12 +128,13 @@ def _construct_vault(loader, node):
     return VaultText(loader.construct_scalar(node))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-_Loader.add_constructor("!vault", _construct_vault)
-_Loader.add_constructor("!vault-encrypted", _construct_vault)
-# Ansible's !unsafe marks a string as not to be templated; keep the string.
-_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+if yaml is not None:
+    _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+    _Loader.add_constructor("!vault", _construct_vault)
+    _Loader.add_constructor("!vault-encrypted", _construct_vault)
+    # Ansible's !unsafe marks a string as not to be templated; keep the string.
+    _Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 
 
 class LoadResult(object):
@@ -150,6 +155,10 @@ def load_text(text, filename):
     Duplicate keys become warnings naming both lines.
     """
     problems = []
+    if yaml is None:  # pragma: no cover
+        problems.append(Problem.error(filename, "", "PyYAML is missing on the control machine",
+                                      "pip install -r requirements.txt"))
+        return LoadResult(None, problems)
     if text is None or not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
