@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters of the preflight readiness report: thin wrappers over module_utils/preflight.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: preflight_evaluate
+short_description: Judge one node's preflight probe against the requirements
+version_added: 0.1.0
+description:
+  - Returns a list of check results C({check, status, detail, fix}) with status pass, warn, fail or skip.
+  - The same file provides C(preflight_report), C(preflight_markdown), C(preflight_html), C(preflight_unmet),
+    C(listening_ports) and C(os_name), all used by the C(preflight) role.
+options:
+  _input:
+    description: The probe the preflight role gathered on the node.
+    type: dict
+    required: true
+  node:
+    description: The node as the inventory describes it (hostname, node_arch, node_os, node_roles, node_accelerator).
+    type: dict
+    required: true
+  requirements:
+    description: The config's requirements section (platform_requirements).
+    type: dict
+    required: true
+  cluster:
+    description: The config's cluster section (platform_cluster).
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Judge the probe
+  ansible.builtin.set_fact:
+    __preflight_results: "{{ __preflight_probe | aiplatform.cluster.preflight_evaluate(node, platform_requirements) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Check results.
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
+
+
+def _evaluate(probe, node, requirements, cluster=None):
+    try:
+        return preflight.evaluate_node(node, probe, requirements, cluster or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError("preflight: cannot evaluate the probe of %s: %s" % (node.get("hostname"), exc))
+
+
+def _peers(hostvars, hosts):
+    """What the connectivity probe needs of each other node: name, configured address, SSH port."""
+    peers = []
+    for host in hosts:
+        hv = hostvars[host]
+        peers.append({
+            "name": hv.get("node_fqdn") or host,
+            "address": hv.get("node_ip") or "",
+            "port": int(hv.get("ansible_port") or 22),
+        })
+    return peers
+
+
+def _unreachable(host):
+    """The checks of a node the play could not reach or that failed a probe."""
+    return [preflight.result("network", preflight.FAIL, "the control machine could not reach or probe %s" % host,
+                             "check SSH (address, port, user, key, sudo) for this node")]
+
+
+def _report(nodes, cluster_name, downgrade=False, generated=None):
+    return preflight.build_report(cluster_name, nodes, downgrade, generated)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "preflight_evaluate": _evaluate,
+            "preflight_report": _report,
+            "preflight_peers": _peers,
+            "preflight_unreachable": _unreachable,
+            "preflight_markdown": preflight.render_markdown,
+            "preflight_html": preflight.render_html,
+            "preflight_unmet": preflight.unmet,
+            "listening_ports": preflight.parse_listening_ports,
+            "df_free_gb": preflight.parse_df_free_gb,
+            "os_name": lambda facts: preflight.os_name(facts.get("distribution"), facts.get("distribution_version")),
+        }

@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Parse what Huawei Ascend's driver files and ``npu-smi`` say. Pure functions.
+
+``npu-smi info`` prints a box table whose columns changed across generations
+(Hugepages, HBM, Device, Phy-ID...), so columns are found from the two header
+rows, never from fixed positions: each NPU/chip takes two data rows, matching
+header row one (NPU, Name, Health, Power, Temp...) and header row two (Chip,
+Bus-Id, AICore, Memory, HBM...). ``N / M`` pairs are read whatever their
+spacing (``20701/ 65536``). A process table may follow the device table.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+HUAWEI_VENDOR = "0x19e5"
+# PCI device ids of Ascend chips.
+PCI_MODELS = {"0xd100": "Ascend310", "0xd801": "Ascend910", "0xd802": "Ascend910B", "0xd500": "Ascend310P"}
+
+
+class AscendParseError(ValueError):
+    """Output that cannot be understood."""
+
+
+def parse_key_values(text):
+    """Shell-style ``KEY=VALUE`` lines (quotes removed); comments and blank lines skipped."""
+    values = {}
+    for line in str(text or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _sep, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def parse_install_info(text):
+    """``/etc/ascend_install.info`` -> ``{install_path, ...all keys}``."""
+    values = parse_key_values(text)
+    path = values.get("Driver_Install_Path_Param") or values.get("Install_Path_Param")
+    if not path:
+        raise AscendParseError("/etc/ascend_install.info has no Driver_Install_Path_Param")
+    out = dict(values)
+    out["install_path"] = path
+    return out
+
+
+def parse_version_info(text):
+    """``<path>/driver/version.info`` (or firmware's): ``{version, package_version, inner_version, compatible}``.
+
+    2020-era files hold one line (``Version=1.72.T2.100.B020``); newer ones more keys.
+    """
+    values = parse_key_values(text)
+    version = values.get("Version") or values.get("version") or values.get("package_version")
+    if not version:
+        raise AscendParseError("version.info has no Version= line")
+    compatible = values.get("compatible_version_fw") or values.get("compatible_version_drv") or \
+        values.get("compatible_version")
+    return {
+        "version": version,
+        "package_version": values.get("package_version"),
+        "inner_version": values.get("Innerversion") or values.get("innerversion"),
+        "compatible": compatible,
+    }
+
+
+_VERSION_LINE = re.compile(r"npu-smi\s+(?P<tool>\S+)(?:\s+Version:\s*(?P<driver>\S+))?")
+_PAIR = re.compile(r"\s*/\s*")
+
+
+def _cells(line):
+    parts = line.strip().strip("|").split("|")
+    return [p.strip() for p in parts]
+
+
+def _tokens(cell):
+    return _PAIR.sub("/", cell).split()
+
+
+def _number(value):
+    if value in (None, "", "-", "NA", "N/A"):
+        return None
+    try:
+        return float(value) if "." in value else int(value)
+    except ValueError:
+        return None
+
+
+def _pair(value):
+    if not value or "/" not in value:
+        return None, None
+    used, _sep, total = value.partition("/")
+    return _number(used), _number(total)
+
+
+# header title -> field name (titles compared without units and case)
+_FIELDS = {
+    "npu": "npu_id", "name": "name", "health": "health", "power": "power_w", "temp": "temp_c",
+    "hugepages-usage": "hugepages", "chip": "chip_id", "device": "device_id", "phy-id": "phy_id",
+    "bus-id": "bus_id", "aicore": "aicore_pct", "memory-usage": "memory", "hbm-usage": "hbm", "hbm": "hbm",
+}
+
+
+def _field(title):
+    key = re.sub(r"\(.*\)$", "", title).strip().lower()
+    return _FIELDS.get(key, key)
+
+
+def parse_npu_smi_info(text):  # noqa: C901 - one pass over a table
+    """``npu-smi info`` -> ``{tool_version, driver_version, npus: [...], processes: [...]}``.
+
+    One entry per NPU chip: ``npu_id``, ``chip_id``, ``name``, ``health``, ``power_w``, ``temp_c``,
+    ``bus_id``, ``aicore_pct``, ``memory_used_mb``, ``memory_total_mb``, ``hbm_used_mb``,
+    ``hbm_total_mb`` (None where the generation has no such column).
+    """
+    lines = [line.rstrip() for line in str(text or "").splitlines()]
+    version = None
+    for line in lines:
+        match = _VERSION_LINE.search(line)
+        if match and line.lstrip().startswith("|"):
+            version = match
+            break
+    if version is None:
+        raise AscendParseError("not npu-smi info output: no 'npu-smi <version>' line")
+    start = lines.index(version.string)
+    headers = []
+    index = start + 1
+    # header rows: the '|' rows between the version line and the first '+===' rule
+    while index < len(lines) and not lines[index].lstrip().startswith("+="):
+        if lines[index].lstrip().startswith("|"):
+            headers.append([[_field(t) for t in cell.split()] for cell in _cells(lines[index])])
+        index += 1
+    if index >= len(lines) or not headers:
+        raise AscendParseError("npu-smi info output ends before its device table (truncated?)")
+    npus = []
+    processes = []
+    block = []
+    in_processes = False
+    for line in lines[index + 1:]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("+"):
+            if block and not in_processes:
+                npus.append(_device(block, headers))
+            block = []
+            continue
+        if not stripped.startswith("|"):
+            continue
+        if "Process id" in stripped or "Process name" in stripped:
+            in_processes = True
+            continue
+        if in_processes:
+            cells = _cells(stripped)
+            if len(cells) >= 4 and cells[0].split() and cells[0].split()[0].isdigit():
+                ids = cells[0].split()
+                processes.append({"npu_id": int(ids[0]), "chip_id": int(ids[1]) if len(ids) > 1 else None,
+                                  "pid": _number(cells[1]), "name": cells[2], "memory_mb": _number(cells[3])})
+            continue
+        block.append(stripped)
+    if block and not in_processes:
+        npus.append(_device(block, headers))
+    return {"tool_version": version.group("tool"), "driver_version": version.group("driver"), "npus": npus,
+            "processes": processes}
+
+
+def _device(rows, headers):
+    if len(rows) < len(headers):
+        raise AscendParseError("npu-smi info device rows are incomplete (%d of %d rows): %r"
+                               % (len(rows), len(headers), rows[0][:80]))
+    values = {}
+    for row, header in zip(rows, headers):
+        cells = _cells(row)
+        for names, cell in zip(header, cells):
+            for name, token in zip(names, _tokens(cell)):
+                values.setdefault(name, token)
+    npu = _number(values.get("npu_id"))
+    chip = _number(values.get("chip_id"))
+    if not isinstance(npu, int):
+        raise AscendParseError("npu-smi info row has no NPU id: %r" % rows[0][:80])
+    memory = _pair(values.get("memory"))
+    hbm = _pair(values.get("hbm"))
+    return {
+        "npu_id": npu,
+        "chip_id": chip if isinstance(chip, int) else 0,
+        "name": values.get("name"),
+        "health": values.get("health"),
+        "power_w": _number(values.get("power_w")),
+        "temp_c": _number(values.get("temp_c")),
+        "bus_id": None if values.get("bus_id") in (None, "NA") else values.get("bus_id"),
+        "aicore_pct": _number(values.get("aicore_pct")),
+        "memory_used_mb": memory[0],
+        "memory_total_mb": memory[1],
+        "hbm_used_mb": hbm[0],
+        "hbm_total_mb": hbm[1],
+    }
+
+
+def parse_npu_smi_list(text):
+    """``npu-smi info -l`` -> ``{total, npus: [{npu_id, chip_count}]}``."""
+    total = None
+    npus = []
+    for line in str(text or "").splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip().lower(), value.strip()
+        if key == "total count" and value.isdigit():
+            total = int(value)
+        elif key == "npu id" and value.isdigit():
+            npus.append({"npu_id": int(value), "chip_count": None})
+        elif key == "chip count" and value.isdigit() and npus:
+            npus[-1]["chip_count"] = int(value)
+    if total is None:
+        raise AscendParseError("npu-smi info -l output has no 'Total Count' line")
+    if len(npus) != total:
+        raise AscendParseError("npu-smi info -l says Total Count %d but lists %d NPU(s) (truncated?)"
+                               % (total, len(npus)))
+    return {"total": total, "npus": npus}
+
+
+def model_from_pci_device(device_id):
+    """``0xd802`` -> ``Ascend910B``; None when unknown."""
+    return PCI_MODELS.get(str(device_id).strip().lower())
+
+
+def pci_npus(entries):
+    """Ascend chips among PCI ``(vendor, device, class)`` entries: ``{model: count}``."""
+    models = {}
+    for vendor, device, _klass in entries:
+        if str(vendor).strip().lower() != HUAWEI_VENDOR:
+            continue
+        model = model_from_pci_device(device)
+        if model:
+            models[model] = models.get(model, 0) + 1
+    return models
+
+
+def summarize(install=None, driver=None, firmware=None, smi=None, smi_list=None, smi_error=None, pci_models=None,
+              problems=None):
+    """Combine the sources into the module's result, with the problems in words."""
+    problems = list(problems or [])
+    pci_models = pci_models or {}
+    pci_count = sum(pci_models.values())
+    result = {
+        "install_path": (install or {}).get("install_path"),
+        "driver_version": (driver or {}).get("version") or (smi or {}).get("driver_version"),
+        "driver_package_version": (driver or {}).get("package_version"),
+        "firmware_version": (firmware or {}).get("version"),
+        "npu_smi_version": (smi or {}).get("tool_version"),
+        "npus": (smi or {}).get("npus", []),
+        "npu_count": (smi_list or {}).get("total") if smi_list else (
+            len(set(n["npu_id"] for n in smi["npus"])) if smi else None),
+        "chip_count": len(smi["npus"]) if smi else None,
+        "unhealthy": [n for n in (smi or {}).get("npus", []) if n.get("health") not in ("OK", None)],
+        "pci_npu_count": pci_count,
+        "pci_models": pci_models,
+        "problems": problems,
+    }
+    if smi_error:
+        problems.append(smi_error)
+    if result["driver_version"] is None and pci_count:
+        problems.append("%d Ascend NPU(s) on the PCI bus but no Ascend driver found" % pci_count)
+    if result["npu_count"] is not None and pci_count and result["chip_count"] is not None and \
+            result["chip_count"] < pci_count:
+        problems.append("%d Ascend chip(s) on the PCI bus but npu-smi sees %d" % (pci_count, result["chip_count"]))
+    for npu in result["unhealthy"]:
+        problems.append("NPU %s chip %s health is %s" % (npu["npu_id"], npu["chip_id"], npu["health"]))
+    result["present"] = bool(pci_count or result["driver_version"] or result["npus"])
+    return result

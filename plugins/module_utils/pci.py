@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Read PCI devices from sysfs (the only I/O helper of the accelerator modules)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+
+def read_pci_devices(sysfs_root="/"):
+    """``[(vendor, device, class)]`` of every PCI device, as sysfs prints them (``0x10de``...)."""
+    base = os.path.join(sysfs_root, "sys", "bus", "pci", "devices")
+    entries = []
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        return entries
+    for name in names:
+        values = []
+        for attribute in ("vendor", "device", "class"):
+            try:
+                with open(os.path.join(base, name, attribute)) as handle:
+                    values.append(handle.read().strip())
+            except (IOError, OSError):
+                values.append("")
+        entries.append(tuple(values))
+    return entries

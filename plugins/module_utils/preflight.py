@@ -1,0 +1,400 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Preflight: judge what was probed on a node against the platform's requirements.
+
+Pure functions. The ``preflight`` role gathers a *probe* per node (facts,
+driver module results, listening ports, connectivity results) without changing
+anything; :func:`evaluate_node` turns one probe into check results; the report
+renderers turn all of them into the readiness report (JSON, Markdown, HTML).
+
+A check result is ``{"check", "status", "detail", "fix"}`` with status
+``pass``, ``warn``, ``fail`` or ``skip``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+try:
+    from html import escape as _html_escape
+except ImportError:  # pragma: no cover - Python 2 controller is not supported
+    from cgi import escape as _html_escape
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
+    DriverVersionError,
+    driver_at_least,
+)
+
+PASS = "pass"
+WARN = "warn"
+FAIL = "fail"
+SKIP = "skip"
+_RANK = {SKIP: 0, PASS: 1, WARN: 2, FAIL: 3}
+
+# Column order of the report.
+CHECKS = (
+    ("os", "OS release"),
+    ("arch", "CPU arch"),
+    ("hostname", "Host name"),
+    ("driver", "Driver"),
+    ("accelerators", "Accelerators"),
+    ("secure_boot", "SecureBoot"),
+    ("swap", "Swap"),
+    ("time_sync", "Time sync"),
+    ("memory", "Memory"),
+    ("disk", "Disk"),
+    ("ports", "Ports free"),
+    ("network", "Node network"),
+    ("mirrors", "Mirrors"),
+)
+
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def result(check, status, detail, fix=""):
+    return {"check": check, "status": status, "detail": detail, "fix": fix}
+
+
+def os_name(distribution, version):
+    """('Ubuntu', '22.04') -> 'ubuntu2204'; ('Debian', '12') -> 'debian12'; openEuler 22.03 -> 'openeuler2203'."""
+    dist = re.sub(r"[^a-z]", "", str(distribution or "").lower())
+    parts = str(version or "").split(".")
+    if dist == "debian":
+        return "debian%s" % parts[0]
+    return "%s%s" % (dist, "".join(p.zfill(2) for p in parts[:2]))
+
+
+def required_ports(roles, cluster, network=None, registry_port=None):
+    """Ports a node of ``roles`` must have free before the install: ``[(port, purpose)]``."""
+    ports = []
+    if "control_plane" in roles:
+        ports += [(cluster.get("api_port", 6443), "kube-apiserver"), (10257, "kube-controller-manager"),
+                  (10259, "kube-scheduler")]
+    if "etcd" in roles:
+        ports += [(2379, "etcd client"), (2380, "etcd peer")]
+    if "control_plane" in roles or "worker" in roles:
+        ports += [(10250, "kubelet"), (10256, "kube-proxy health")]
+    if "registry" in roles and registry_port:
+        ports.append((registry_port, "registry"))
+    return sorted(set(ports))
+
+
+def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one check after the other
+    """All check results for one node.
+
+    ``node``: the inventory view (hostname, node_arch, node_os, node_roles,
+    node_accelerator). ``probe``: what the preflight role gathered.
+    ``requirements``: the config's ``requirements`` section.
+    """
+    cluster = cluster or {}
+    results = []
+    acc = node.get("node_accelerator") or {"vendor": "none", "count": 0}
+    vendor = acc.get("vendor", "none")
+    kind = {"nvidia": "nvidia", "huawei": "huawei"}.get(vendor, "cpu")
+    roles = node.get("node_roles") or []
+
+    # OS and release per node type
+    actual_os = os_name(probe.get("distribution"), probe.get("distribution_version"))
+    supported = (requirements.get("supported_os") or {}).get(kind)
+    pretty = "%s %s" % (probe.get("distribution"), probe.get("distribution_version"))
+    if supported is not None and actual_os not in supported:
+        results.append(result("os", FAIL, "%s (%s) is not supported on %s nodes" % (pretty, actual_os, kind),
+                              "install one of %s, or extend requirements.supported_os.%s" % (
+                                  ", ".join(supported), kind)))
+    elif node.get("node_os") and node["node_os"] != actual_os:
+        results.append(result("os", WARN, "%s, but the config says %s" % (pretty, node["node_os"]),
+                              "correct the node's os in the config"))
+    else:
+        results.append(result("os", PASS, pretty))
+
+    # CPU architecture
+    arch = _ARCH.get(str(probe.get("architecture")), str(probe.get("architecture")))
+    if arch != node.get("node_arch", "amd64"):
+        results.append(result("arch", FAIL, "%s, but the config says %s" % (probe.get("architecture"),
+                                                                             node.get("node_arch")),
+                              "set the node's arch to %s in the config" % arch))
+    else:
+        results.append(result("arch", PASS, arch))
+
+    # host name
+    hostname = str(probe.get("hostname") or "")
+    want = node.get("hostname")
+    if not _LABEL.match(hostname):
+        results.append(result("hostname", FAIL, "'%s' is not a lowercase RFC 1123 name" % hostname,
+                              "the node_init role sets it to '%s'" % want))
+    elif hostname != want:
+        results.append(result("hostname", WARN, "'%s', the config says '%s'" % (hostname, want),
+                              "the node_init role renames it to '%s'" % want))
+    else:
+        results.append(result("hostname", PASS, hostname))
+
+    results.extend(_accelerator_checks(kind, acc, probe, requirements))
+
+    # SecureBoot (GPU nodes: unsigned NVIDIA modules do not load when it is on)
+    if kind == "nvidia":
+        state = probe.get("secure_boot")
+        if state == "enabled":
+            results.append(result("secure_boot", WARN, "SecureBoot is on",
+                                  "sign the NVIDIA kernel modules (DKMS MOK) or turn SecureBoot off in the firmware"))
+        elif state == "disabled":
+            results.append(result("secure_boot", PASS, "off"))
+        else:
+            results.append(result("secure_boot", PASS, "no EFI SecureBoot (legacy boot or not reported)"))
+    else:
+        results.append(result("secure_boot", SKIP, "not a GPU node"))
+
+    # swap
+    swap = probe.get("swap_mb") or 0
+    if swap:
+        results.append(result("swap", WARN, "%d MiB of swap active" % swap,
+                              "node_init turns swap off for good (kubelet needs it off)"))
+    else:
+        results.append(result("swap", PASS, "off"))
+
+    # time synchronisation
+    sync = probe.get("time_sync") or {}
+    if sync.get("synchronized") is True:
+        results.append(result("time_sync", PASS, "synchronised (%s)" % sync.get("source", "?")))
+    elif sync.get("synchronized") is False:
+        results.append(result("time_sync", WARN, "clock not synchronised (%s)" % sync.get("source", "?"),
+                              "node_init configures chrony with the site's time servers"))
+    else:
+        results.append(result("time_sync", WARN, "no time service answered",
+                              "node_init installs and configures chrony"))
+
+    # memory and disk per role
+    results.append(_minimum("memory", "memory", probe.get("memory_mb", 0) / 1024.0, roles,
+                            requirements.get("min_memory_gb") or {}, "GiB", "add memory or relax "
+                            "requirements.min_memory_gb"))
+    results.append(_minimum("disk", "free disk on /", probe.get("disk_free_gb", 0), roles,
+                            requirements.get("min_disk_gb") or {}, "GiB", "free space on / or relax "
+                            "requirements.min_disk_gb"))
+
+    # ports the cluster needs
+    wanted = required_ports(roles, cluster, registry_port=probe.get("registry_port"))
+    listening = set(probe.get("listening_ports") or [])
+    taken = [(port, purpose) for port, purpose in wanted if port in listening]
+    if taken:
+        results.append(result("ports", FAIL, "in use: %s" % ", ".join("%d (%s)" % t for t in taken),
+                              "stop what listens there (an old cluster? run playbooks/reset.yml)"))
+    else:
+        results.append(result("ports", PASS, "%d ports free" % len(wanted)))
+
+    results.append(_peers(probe.get("peers")))
+    results.append(_targets("mirrors", probe.get("urls"), "mirrors", "open the firewall to the mirror, or set "
+                            "the mirror in the config (mirrors.*) to one the site can reach"))
+    return results
+
+
+def _accelerator_checks(kind, acc, probe, requirements):
+    if kind == "cpu":
+        return [result("driver", SKIP, "no accelerator"), result("accelerators", SKIP, "no accelerator")]
+    info = probe.get(kind) or {}
+    minimum = str(requirements.get("%s_driver_min" % ("nvidia" if kind == "nvidia" else "ascend"), ""))
+    key = "requirements.%s_driver_min" % ("nvidia" if kind == "nvidia" else "ascend")
+    installed = info.get("driver_version")
+    out = []
+    name = "NVIDIA" if kind == "nvidia" else "Ascend"
+    if not installed:
+        problems = "; ".join(info.get("problems") or []) or "no driver found"
+        out.append(result("driver", FAIL, "%s driver missing: %s" % (name, problems),
+                          "install the %s driver (at least %s)" % (name, minimum)))
+    else:
+        try:
+            ok = driver_at_least(installed, minimum, "nvidia" if kind == "nvidia" else "huawei")
+        except DriverVersionError as exc:
+            out.append(result("driver", FAIL, str(exc), "check %s and the installed driver" % key))
+        else:
+            if ok:
+                out.append(result("driver", PASS, "%s %s >= %s" % (name, installed, minimum)))
+            else:
+                out.append(result("driver", FAIL, "%s driver %s is older than the required %s" % (
+                    name, installed, minimum), "upgrade the driver, or lower %s" % key))
+    want = acc.get("count") or 0
+    visible = info.get("gpu_count" if kind == "nvidia" else "npu_count")
+    on_bus = info.get("pci_gpu_count" if kind == "nvidia" else "pci_npu_count")
+    unit = "GPUs" if kind == "nvidia" else "NPUs"
+    if not want:
+        out.append(result("accelerators", WARN, "count unknown in the config; %s visible, %s on the PCI bus" % (
+            visible, on_bus), "set the node's accelerator count in the config"))
+    elif visible == want:
+        out.append(result("accelerators", PASS, "%d %s" % (want, unit)))
+    elif visible is None:
+        out.append(result("accelerators", FAIL, "no %s visible (config: %d, PCI bus: %s)" % (unit, want, on_bus),
+                          "install or repair the driver"))
+    else:
+        out.append(result("accelerators", FAIL, "%s %s visible, the config says %d (PCI bus: %s)" % (
+            visible, unit, want, on_bus), "check the hardware and driver, or correct the count in the config"))
+    return out
+
+
+def _minimum(check, what, value, roles, minimums, unit, fix):
+    needed = max([minimums.get(r, 0) for r in roles] or [0])
+    if value + 1e-9 < needed:
+        return result(check, FAIL, "%.1f %s %s, %s needs %s" % (value, unit, what, "/".join(roles) or "node",
+                                                                needed), fix)
+    return result(check, PASS, "%.1f %s" % (value, unit))
+
+
+def _targets(check, outcomes, what, fix):
+    if outcomes is None:
+        return result(check, SKIP, "not checked")
+    if not outcomes:
+        return result(check, PASS, "no %s to check" % what)
+    bad = [o for o in outcomes if not o.get("ok")]
+    if bad:
+        return result(check, FAIL, "; ".join("%s: %s" % (o.get("target"), o.get("error", "failed")) for o in bad),
+                      fix)
+    return result(check, PASS, "%d %s reachable" % (len(outcomes), what))
+
+
+def _peers(outcomes):
+    """Unreachable peers fail; names that do not resolve only warn: node_init writes /etc/hosts."""
+    if outcomes is None:
+        return result("network", SKIP, "not checked")
+    if not outcomes:
+        return result("network", PASS, "no other node")
+    down = [o for o in outcomes if not o.get("ok")]
+    if down:
+        return result("network", FAIL, "; ".join("%s: %s" % (o.get("target"), o.get("error") or "unreachable")
+                                                 for o in down),
+                      "open the node network between the nodes (firewall, routes) for SSH and the cluster ports")
+    unresolved = [o for o in outcomes if o.get("resolve_error")]
+    if unresolved:
+        return result("network", WARN, "; ".join(o["resolve_error"] for o in unresolved),
+                      "fine on sites without DNS: node_init writes every node into /etc/hosts; otherwise fix DNS")
+    return result("network", PASS, "%d node(s) resolve and answer" % len(outcomes))
+
+
+def parse_df_free_gb(text):
+    """Free GiB from ``df -Pk <path>`` (POSIX format: the 4th field of the last line, in KiB)."""
+    lines = [line for line in str(text or "").splitlines() if line.strip()]
+    if len(lines) < 2:
+        return 0.0
+    fields = lines[-1].split()
+    if len(fields) < 4 or not fields[3].isdigit():
+        return 0.0
+    return round(int(fields[3]) / 1048576.0, 1)
+
+
+def parse_listening_ports(text):
+    """TCP ports in LISTEN state from ``ss -Htln`` output (IPv4 and IPv6)."""
+    ports = set()
+    for line in str(text or "").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        local = fields[3]
+        port = local.rsplit(":", 1)[-1]
+        if port.isdigit():
+            ports.add(int(port))
+    return sorted(ports)
+
+
+def build_report(cluster_name, nodes, downgrade=False, generated=None):
+    """The readiness report: ``nodes`` maps host -> list of check results."""
+    rows = []
+    totals = {PASS: 0, WARN: 0, FAIL: 0, SKIP: 0}
+    for host in sorted(nodes):
+        checks = dict((c["check"], c) for c in nodes[host])
+        worst = max((_RANK[c["status"]] for c in nodes[host]), default=0)
+        status = [s for s, r in _RANK.items() if r == worst][0]
+        for c in nodes[host]:
+            totals[c["status"]] += 1
+        rows.append({"host": host, "status": status, "checks": checks})
+    failing = [r["host"] for r in rows if r["status"] == FAIL]
+    return {
+        "cluster": cluster_name,
+        "generated": generated,
+        "columns": [{"id": cid, "title": title} for cid, title in CHECKS],
+        "nodes": rows,
+        "totals": totals,
+        "failing_nodes": failing,
+        "ready": not failing,
+        "downgraded": bool(downgrade and failing),
+    }
+
+
+def unmet(report):
+    """One line per failed check, for the single failure at the end of the run."""
+    lines = []
+    for row in report["nodes"]:
+        for cid, _title in CHECKS:
+            c = row["checks"].get(cid)
+            if c and c["status"] == FAIL:
+                lines.append("%s: %s: %s%s" % (row["host"], cid, c["detail"], (". Fix: " + c["fix"]) if c["fix"]
+                                                else ""))
+    return lines
+
+
+_SYMBOL = {PASS: "pass", WARN: "WARN", FAIL: "FAIL", SKIP: "-"}
+
+
+def render_markdown(report):
+    head = "# Preflight readiness report: %s\n\n" % report["cluster"]
+    if report.get("generated"):
+        head += "Generated %s. " % report["generated"]
+    totals = report["totals"]
+    head += "%s: %d node(s), %d failed check(s), %d warning(s).\n\n" % (
+        "READY" if report["ready"] else "NOT READY", len(report["nodes"]), totals[FAIL], totals[WARN])
+    cols = report["columns"]
+    lines = ["| node | " + " | ".join(c["title"] for c in cols) + " |",
+             "| --- | " + " | ".join("---" for _ in cols) + " |"]
+    for row in report["nodes"]:
+        cells = []
+        for col in cols:
+            c = row["checks"].get(col["id"])
+            cells.append(_SYMBOL[c["status"]] if c else "")
+        lines.append("| %s | %s |" % (row["host"], " | ".join(cells)))
+    details = ["", "## Findings", ""]
+    for row in report["nodes"]:
+        for col in cols:
+            c = row["checks"].get(col["id"])
+            if c and c["status"] in (FAIL, WARN):
+                details.append("- **%s** %s (%s): %s%s" % (row["host"], col["title"], c["status"],
+                                                           _md(c["detail"]), (" Fix: " + _md(c["fix"])) if c["fix"]
+                                                           else ""))
+    if len(details) == 3:
+        details.append("None: every check passed.")
+    return head + "\n".join(lines + details) + "\n"
+
+
+def _md(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+_CSS = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        "padding:4px 8px;vertical-align:top;font-size:13px}th{background:#eee}.pass{background:#e3f6e3}"
+        ".warn{background:#fff3cd}.fail{background:#f8d7da}.skip{color:#999}.fix{color:#555;font-style:italic}"
+        "h1 .ready{color:#1a7f37}h1 .notready{color:#cf222e}")
+
+
+def render_html(report):
+    e = _html_escape
+    state = '<span class="ready">READY</span>' if report["ready"] else '<span class="notready">NOT READY</span>'
+    out = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\"><title>Preflight: %s</title>" % e(
+        report["cluster"]), "<style>%s</style></head><body>" % _CSS,
+        "<h1>Preflight %s: %s</h1>" % (e(report["cluster"]), state)]
+    totals = report["totals"]
+    out.append("<p>%s%d node(s): %d passed, %d warning(s), %d failed check(s).</p>" % (
+        ("Generated %s. " % e(str(report["generated"]))) if report.get("generated") else "",
+        len(report["nodes"]), totals[PASS], totals[WARN], totals[FAIL]))
+    out.append("<table><tr><th>node</th>%s</tr>" % "".join("<th>%s</th>" % e(c["title"]) for c in
+                                                              report["columns"]))
+    for row in report["nodes"]:
+        cells = []
+        for col in report["columns"]:
+            c = row["checks"].get(col["id"])
+            if not c:
+                cells.append("<td></td>")
+                continue
+            fix = '<div class="fix">Fix: %s</div>' % e(c["fix"]) if c["fix"] and c["status"] in (FAIL, WARN) else ""
+            cells.append('<td class="%s"><b>%s</b><br>%s%s</td>' % (c["status"], e(c["status"]), e(c["detail"]),
+                                                                     fix))
+        out.append('<tr><th class="%s">%s</th>%s</tr>' % (row["status"], e(row["host"]), "".join(cells)))
+    out.append("</table></body></html>")
+    return "\n".join(out) + "\n"

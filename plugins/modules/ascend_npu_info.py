@@ -1,0 +1,191 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ascend_npu_info
+short_description: Read the Huawei Ascend driver, firmware and NPUs of a node
+version_added: 0.1.0
+description:
+  - Read-only. Install path from C(/etc/ascend_install.info); driver and firmware versions from
+    C(<path>/driver/version.info) and C(<path>/firmware/version.info) (every generation, from the one-line 2020 files
+    to the key/value files); every NPU chip from C(npu-smi info) (model, health, bus id, memory and HBM; columns found
+    from the table headers of each generation); NPU count from C(npu-smi info -l); Ascend chips on the PCI bus
+    (vendor 0x19e5; d100 310, d801 910, d802 910B, d500 310P).
+  - Never fails on a node without NPUs or driver: C(problems) says what is wrong in words.
+author:
+  - aiplatform.cluster contributors
+options:
+  install_info_path:
+    description: The install record the driver package writes.
+    type: path
+    default: /etc/ascend_install.info
+  npu_smi:
+    description: Path of npu-smi. Default is the one in C(PATH) or C(/usr/local/bin).
+    type: path
+  sysfs_root:
+    description: Root under which C(sys/bus/pci) is read (for tests).
+    type: path
+    default: /
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read the NPUs
+  aiplatform.cluster.ascend_npu_info:
+  register: npu
+
+- name: Require an Ascend driver of 23.0.0 or newer
+  ansible.builtin.assert:
+    that: npu.ascend.driver_version is aiplatform.cluster.driver_at_least('23.0.0', vendor='huawei')
+"""
+
+RETURN = r"""
+ascend:
+  description: What the node has.
+  returned: always
+  type: dict
+  contains:
+    install_path:
+      description: Driver install path (null without an install record).
+      type: str
+      sample: /usr/local/Ascend
+    driver_version:
+      description: Driver version from version.info, else from npu-smi's header.
+      type: str
+      sample: 23.0.7
+    driver_package_version:
+      description: package_version of version.info, when present.
+      type: str
+    firmware_version:
+      description: Firmware version.
+      type: str
+      sample: 7.1.0.11.220
+    npu_smi_version:
+      description: Version of the npu-smi tool.
+      type: str
+    npus:
+      description: One entry per NPU chip from npu-smi info.
+      type: list
+      elements: dict
+      sample: [{"npu_id": 0, "chip_id": 0, "name": "910B2C", "health": "OK", "bus_id": "0000:5A:00.0",
+                "hbm_used_mb": 20701, "hbm_total_mb": 65536}]
+    npu_count:
+      description: Number of NPUs (npu-smi info -l, else distinct NPU ids).
+      type: int
+    chip_count:
+      description: Number of chips npu-smi lists.
+      type: int
+    unhealthy:
+      description: Chips whose health is not OK.
+      type: list
+      elements: dict
+    pci_npu_count:
+      description: Ascend chips on the PCI bus.
+      type: int
+    pci_models:
+      description: Ascend chips on the PCI bus per model.
+      type: dict
+    present:
+      description: Any sign of Ascend NPUs or driver.
+      type: bool
+    problems:
+      description: What is wrong, in words.
+      type: list
+      elements: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
+    AscendParseError,
+    parse_install_info,
+    parse_npu_smi_info,
+    parse_npu_smi_list,
+    parse_version_info,
+    pci_npus,
+    summarize,
+)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            install_info_path=dict(type="path", default="/etc/ascend_install.info"),
+            npu_smi=dict(type="path"),
+            sysfs_root=dict(type="path", default="/"),
+        ),
+        supports_check_mode=True,
+    )
+    problems = []
+    install = driver = firmware = smi = smi_list = smi_error = None
+    text = _read(module.params["install_info_path"])
+    if text is None:
+        problems.append("%s not found: the Ascend driver package is not installed" % module.params["install_info_path"])
+    else:
+        try:
+            install = parse_install_info(text)
+        except AscendParseError as exc:
+            problems.append(str(exc))
+    if install:
+        for kind in ("driver", "firmware"):
+            path = os.path.join(install["install_path"], kind, "version.info")
+            content = _read(path)
+            if content is None:
+                problems.append("%s not found" % path)
+                continue
+            try:
+                parsed = parse_version_info(content)
+            except AscendParseError as exc:
+                problems.append("%s: %s" % (path, exc))
+                continue
+            if kind == "driver":
+                driver = parsed
+            else:
+                firmware = parsed
+    binary = module.params["npu_smi"] or module.get_bin_path("npu-smi", opt_dirs=["/usr/local/bin", "/usr/local/sbin"])
+    if not binary:
+        smi_error = "npu-smi is not installed"
+    else:
+        rc, out, err = module.run_command([binary, "info"])
+        if rc == 0:
+            try:
+                smi = parse_npu_smi_info(out)
+            except AscendParseError as exc:
+                smi_error = "npu-smi info: %s" % exc
+        else:
+            smi_error = "npu-smi info failed (rc=%d): %s" % (rc, (err or out).strip().splitlines()[0][:200]
+                                                             if (err or out).strip() else "no output")
+        if smi is not None:
+            rc, out, err = module.run_command([binary, "info", "-l"])
+            if rc == 0:
+                try:
+                    smi_list = parse_npu_smi_list(out)
+                except AscendParseError as exc:
+                    problems.append("npu-smi info -l: %s" % exc)
+    result = summarize(install, driver, firmware, smi, smi_list, smi_error, pci_npus(read_pci_devices(
+        module.params["sysfs_root"])), problems)
+    module.exit_json(changed=False, ascend=result)
+
+
+if __name__ == "__main__":
+    main()

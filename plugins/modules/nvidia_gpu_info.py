@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: nvidia_gpu_info
+short_description: Read the NVIDIA driver version, CUDA version and GPUs of a node
+version_added: 0.1.0
+description:
+  - Read-only. Sources, best first, C(nvidia-smi -q -x), C(/sys/module/nvidia/version),
+    C(/proc/driver/nvidia/version).
+  - Also counts NVIDIA GPUs on the PCI bus (vendor 0x10de, VGA or 3D controller class), so that GPUs present with
+    a missing or broken driver, and fewer GPUs visible than installed, are reported as such.
+  - Never fails on a node without GPUs or without a driver: it reports, and C(problems) says what is wrong in words
+    (NVML driver/library mismatch, no devices found, nvidia-smi missing...).
+author:
+  - aiplatform.cluster contributors
+options:
+  nvidia_smi:
+    description: Path of nvidia-smi. Default is the one found in C(PATH) (and C(/usr/bin)).
+    type: path
+  sysfs_root:
+    description: Root under which C(sys/) and C(proc/) are read (for tests).
+    type: path
+    default: /
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read the GPUs
+  aiplatform.cluster.nvidia_gpu_info:
+  register: gpu
+
+- name: Require driver 470 or newer
+  ansible.builtin.assert:
+    that: gpu.nvidia.driver_version is aiplatform.cluster.driver_at_least('470', vendor='nvidia')
+"""
+
+RETURN = r"""
+nvidia:
+  description: What the node has.
+  returned: always
+  type: dict
+  contains:
+    driver_version:
+      description: Driver version, or null when no driver answered.
+      type: str
+      sample: 580.159.04
+    cuda_version:
+      description: Highest CUDA version the driver supports (null on old drivers and when nvidia-smi did not answer).
+      type: str
+      sample: "13.0"
+    source:
+      description: Where the driver version came from.
+      type: str
+      sample: nvidia-smi
+    gpus:
+      description: GPUs nvidia-smi lists.
+      type: list
+      elements: dict
+      sample: [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-...", "pci_bus_id": "00000000:00:06.0",
+                "memory_total_mib": 81559}]
+    gpu_count:
+      description: Number of GPUs nvidia-smi lists (null when it did not answer).
+      type: int
+    pci_gpu_count:
+      description: NVIDIA GPUs on the PCI bus.
+      type: int
+    present:
+      description: Any sign of NVIDIA GPUs or driver.
+      type: bool
+    problems:
+      description: What is wrong, in words.
+      type: list
+      elements: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
+    NvidiaParseError,
+    classify_nvidia_smi_failure,
+    count_pci_devices,
+    parse_nvidia_smi_xml,
+    parse_proc_version,
+    parse_sys_module_version,
+    summarize,
+)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            nvidia_smi=dict(type="path"),
+            sysfs_root=dict(type="path", default="/"),
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params["sysfs_root"]
+    smi = smi_error = sys_version = proc = None
+    binary = module.params["nvidia_smi"] or module.get_bin_path("nvidia-smi", opt_dirs=["/usr/bin"])
+    if not binary:
+        smi_error = "nvidia-smi is not installed"
+    else:
+        rc, out, err = module.run_command([binary, "-q", "-x"])
+        if rc == 0:
+            try:
+                smi = parse_nvidia_smi_xml(out)
+            except NvidiaParseError as exc:
+                smi_error = str(exc)
+        else:
+            smi_error = classify_nvidia_smi_failure(out, err, rc)
+    text = _read(os.path.join(root, "sys", "module", "nvidia", "version"))
+    if text is not None:
+        try:
+            sys_version = parse_sys_module_version(text)
+        except NvidiaParseError:
+            sys_version = None
+    text = _read(os.path.join(root, "proc", "driver", "nvidia", "version"))
+    if text is not None:
+        try:
+            proc = parse_proc_version(text)
+        except NvidiaParseError:
+            proc = None
+    pci_count = count_pci_devices(read_pci_devices(root))
+    module.exit_json(changed=False, nvidia=summarize(smi, smi_error, sys_version, proc, pci_count))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Preflight: checks judged from probes, and the readiness report."""
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
+
+REQ = {
+    "nvidia_driver_min": "430",
+    "ascend_driver_min": "1.72.T2.100.B020",
+    "supported_os": {"cpu": ["ubuntu2204", "debian12"], "nvidia": ["ubuntu2204"], "huawei": ["ubuntu2004"]},
+    "min_memory_gb": {"control_plane": 8, "worker": 16},
+    "min_disk_gb": {"control_plane": 50, "worker": 100},
+}
+
+CPU_NODE = {"hostname": "cpu-01", "node_arch": "amd64", "node_os": "ubuntu2204", "node_roles": ["worker"],
+            "node_accelerator": {"vendor": "none", "model": "", "count": 0}}
+GPU_NODE = dict(CPU_NODE, hostname="gpu-01", node_accelerator={"vendor": "nvidia", "model": "H100", "count": 8})
+NPU_NODE = dict(CPU_NODE, hostname="npu-01", node_os="ubuntu2004", node_arch="arm64",
+                node_accelerator={"vendor": "huawei", "model": "Ascend910B", "count": 8})
+
+HEALTHY = {
+    "distribution": "Ubuntu", "distribution_version": "22.04", "architecture": "x86_64", "hostname": "cpu-01",
+    "memory_mb": 64 * 1024, "swap_mb": 0, "disk_free_gb": 400.0, "secure_boot": "disabled",
+    "time_sync": {"synchronized": True, "source": "timedatectl"}, "listening_ports": [22],
+    "peers": [{"target": "gpu-01.ai.example", "ok": True, "resolve_error": "", "error": ""}],
+    "urls": [{"target": "http://mirror.example/", "ok": True, "status": 200, "error": ""}],
+    "nvidia": {}, "huawei": {},
+}
+
+
+def statuses(node, probe, cluster=None):
+    return {r["check"]: r["status"] for r in preflight.evaluate_node(node, probe, REQ, cluster or {})}
+
+
+def details(node, probe):
+    return {r["check"]: r for r in preflight.evaluate_node(node, probe, REQ, {})}
+
+
+def test_healthy_cpu_node_passes():
+    got = statuses(CPU_NODE, HEALTHY)
+    assert set(got.values()) <= {"pass", "skip"}, got
+    assert got["driver"] == "skip" and got["secure_boot"] == "skip"
+    assert [c for c, _t in preflight.CHECKS] == list(got)  # every column, in report order
+
+
+def probe(**changes):
+    out = copy.deepcopy(HEALTHY)
+    out.update(changes)
+    return out
+
+
+# (case, node, probe changes, check, expected status, text in detail)
+CASES = [
+    ("os unsupported for gpu", GPU_NODE, dict(distribution_version="24.04", hostname="gpu-01"), "os", "fail",
+     "not supported on nvidia nodes"),
+    ("os differs from config", CPU_NODE, dict(distribution="Debian", distribution_version="12"), "os", "warn",
+     "config says ubuntu2204"),
+    ("arch mismatch", CPU_NODE, dict(architecture="aarch64"), "arch", "fail", "config says amd64"),
+    ("arm64 ok", NPU_NODE, dict(architecture="aarch64", distribution_version="20.04", hostname="npu-01"), "arch",
+     "pass", "arm64"),
+    ("uppercase hostname", CPU_NODE, dict(hostname="CPU-01"), "hostname", "fail", "not a lowercase"),
+    ("other hostname", CPU_NODE, dict(hostname="localhost"), "hostname", "warn", "config says 'cpu-01'"),
+    ("gpu driver missing", GPU_NODE, dict(nvidia={"driver_version": None, "pci_gpu_count": 8, "gpu_count": None,
+                                                  "problems": ["8 NVIDIA GPUs on the PCI bus but no driver loaded"]}),
+     "driver", "fail", "no driver loaded"),
+    ("gpu driver too old", GPU_NODE, dict(nvidia={"driver_version": "418.67", "gpu_count": 8, "pci_gpu_count": 8}),
+     "driver", "fail", "418.67 is older than the required 430"),
+    ("gpu driver new enough", GPU_NODE, dict(nvidia={"driver_version": "580.159.04", "gpu_count": 8,
+                                                     "pci_gpu_count": 8}), "driver", "pass", "580.159.04 >= 430"),
+    ("fewer gpus visible", GPU_NODE, dict(nvidia={"driver_version": "580.159.04", "gpu_count": 7,
+                                                  "pci_gpu_count": 8}), "accelerators", "fail",
+     "7 GPUs visible, the config says 8 (PCI bus: 8)"),
+    ("no gpus visible", GPU_NODE, dict(nvidia={"problems": ["nvidia-smi not found"], "pci_gpu_count": 8}),
+     "accelerators", "fail", "no GPUs visible"),
+    ("npu driver missing", NPU_NODE, dict(huawei={"problems": ["/etc/ascend_install.info not found"]}), "driver",
+     "fail", "Ascend driver missing: /etc/ascend_install.info not found"),
+    ("npu driver ok", NPU_NODE, dict(huawei={"driver_version": "23.0.rc3", "npu_count": 8, "pci_npu_count": 8}),
+     "driver", "pass", "23.0.rc3 >= 1.72.T2.100.B020"),
+    ("npu driver unparsable", NPU_NODE, dict(huawei={"driver_version": "V100R001C15SPC012B220", "npu_count": 8}),
+     "driver", "fail", "V100R001C15SPC012B220"),
+    ("npu count ok", NPU_NODE, dict(huawei={"driver_version": "24.1.0", "npu_count": 8}), "accelerators", "pass",
+     "8 NPUs"),
+    ("secure boot on", GPU_NODE, dict(secure_boot="enabled"), "secure_boot", "warn", "SecureBoot is on"),
+    ("swap on", CPU_NODE, dict(swap_mb=2048), "swap", "warn", "2048 MiB"),
+    ("clock unsynchronised", CPU_NODE, dict(time_sync={"synchronized": False, "source": "chrony"}), "time_sync",
+     "warn", "not synchronised (chrony)"),
+    ("no time service", CPU_NODE, dict(time_sync={"synchronized": None}), "time_sync", "warn", "no time service"),
+    ("too little memory", CPU_NODE, dict(memory_mb=8 * 1024), "memory", "fail", "worker needs 16"),
+    ("too little disk", CPU_NODE, dict(disk_free_gb=20.5), "disk", "fail", "20.5 GiB free disk on /"),
+    ("kubelet port taken", CPU_NODE, dict(listening_ports=[22, 10250]), "ports", "fail", "10250 (kubelet)"),
+    ("peer unreachable", CPU_NODE, dict(peers=[{"target": "gpu-01", "ok": False, "error": "port 22 unreachable"}]),
+     "network", "fail", "gpu-01: port 22 unreachable"),
+    ("peer name unresolved", CPU_NODE, dict(peers=[{"target": "gpu-01.ai.example", "ok": True,
+                                                     "resolve_error": "gpu-01.ai.example does not resolve"}]),
+     "network", "warn", "does not resolve"),
+    ("mirror down", CPU_NODE, dict(urls=[{"target": "http://mirror.example/", "ok": False, "error": "timed out"}]),
+     "mirrors", "fail", "http://mirror.example/: timed out"),
+    ("no mirrors configured", CPU_NODE, dict(urls=[]), "mirrors", "pass", "no mirrors to check"),
+]
+
+
+@pytest.mark.parametrize("case, node, changes, check, status, text", CASES, ids=[c[0] for c in CASES])
+def test_checks(case, node, changes, check, status, text):
+    got = details(node, probe(**changes))[check]
+    assert got["status"] == status, got
+    assert text in got["detail"], got
+    if status in ("fail", "warn"):
+        assert got["fix"], got
+
+
+def test_control_plane_ports():
+    ports = dict(preflight.required_ports(["control_plane", "etcd"], {"api_port": 6443}))
+    assert ports[6443] == "kube-apiserver" and ports[2379] == "etcd client" and ports[10250] == "kubelet"
+    assert preflight.required_ports(["registry"], {}, registry_port=5000) == [(5000, "registry")]
+
+
+@pytest.mark.parametrize("text, ports", [
+    # source: `ss -Htln` on Debian 12 (iproute2 6.1), this project's lab container
+    ("LISTEN 0      128          0.0.0.0:2222      0.0.0.0:*\nLISTEN 0      4096   127.0.0.53%lo:53        "
+     "0.0.0.0:*\nLISTEN 0      128             [::]:2222         [::]:*\n", [53, 2222]),
+    ("LISTEN 0 4096 *:10250 *:*\nLISTEN 0 4096 [::ffff:127.0.0.1]:6443 *:*\n", [6443, 10250]),
+    ("", []),
+    ("garbage\n", []),
+])
+def test_listening_ports(text, ports):
+    assert preflight.parse_listening_ports(text) == ports
+
+
+@pytest.mark.parametrize("text, free", [
+    # source: `df -Pk /` in this project's lab container (Debian 12, overlay root)
+    ("Filesystem     1024-blocks     Used Available Capacity Mounted on\n"
+     "overlay          264212084 24926380  81464532      24% /\n", 77.7),
+    ("", 0.0),
+    ("df: /: No such file or directory\n", 0.0),
+])
+def test_df_free_gb(text, free):
+    assert preflight.parse_df_free_gb(text) == free
+
+
+@pytest.mark.parametrize("dist, version, name", [
+    ("Ubuntu", "22.04", "ubuntu2204"), ("Ubuntu", "18.04", "ubuntu1804"), ("Debian", "12", "debian12"),
+    ("Debian", "12.7", "debian12"), ("openEuler", "22.03", "openeuler2203"), ("Ubuntu", "24.04", "ubuntu2404"),
+])
+def test_os_name(dist, version, name):
+    assert preflight.os_name(dist, version) == name
+
+
+def build():
+    nodes = {
+        "cpu-01": preflight.evaluate_node(CPU_NODE, HEALTHY, REQ, {}),
+        "gpu-01": preflight.evaluate_node(GPU_NODE, probe(hostname="gpu-01", nvidia={"problems": [
+            "8 NVIDIA GPUs on the PCI bus but no driver loaded"], "pci_gpu_count": 8}), REQ, {}),
+    }
+    return preflight.build_report("lab", nodes)
+
+
+def test_report_lists_every_unmet_requirement():
+    report = build()
+    assert report["ready"] is False and report["failing_nodes"] == ["gpu-01"]
+    assert [r["status"] for r in report["nodes"]] == ["pass", "fail"]
+    unmet = preflight.unmet(report)
+    assert unmet == [
+        "gpu-01: driver: NVIDIA driver missing: 8 NVIDIA GPUs on the PCI bus but no driver loaded. "
+        "Fix: install the NVIDIA driver (at least 430)",
+        "gpu-01: accelerators: no GPUs visible (config: 8, PCI bus: 8). Fix: install or repair the driver",
+    ]
+    json.dumps(report)  # serialisable as is
+
+
+def test_report_renderings():
+    report = build()
+    md = preflight.render_markdown(report)
+    assert md.startswith("# Preflight readiness report: lab")
+    assert "NOT READY: 2 node(s), 2 failed check(s)" in md
+    assert "| gpu-01 | pass | pass | pass | FAIL | FAIL |" in md
+    html = preflight.render_html(report)
+    assert '<td class="fail"><b>fail</b><br>NVIDIA driver missing' in html
+    assert "Fix: install the NVIDIA driver" in html
+    bad = preflight.build_report("<script>", {"h": [preflight.result("os", "fail", "<b>x</b>", "a & b")]})
+    rendered = preflight.render_html(bad)
+    assert "<script>" not in rendered and "&lt;b&gt;x&lt;/b&gt;" in rendered
