@@ -165,6 +165,8 @@ def main():
     binary = module.params["npu_smi"] or module.get_bin_path("npu-smi", opt_dirs=["/usr/local/bin", "/usr/local/sbin"])
     if not binary:
         smi_error = "npu-smi is not installed"
+    elif not os.access(binary, os.X_OK):
+        smi_error = "npu-smi not found at %s" % binary
     else:
         rc, out, err = module.run_command([binary, "info"])
         if rc == 0:

@@ -120,6 +120,8 @@ def main():
     binary = module.params["nvidia_smi"] or module.get_bin_path("nvidia-smi", opt_dirs=["/usr/bin"])
     if not binary:
         smi_error = "nvidia-smi is not installed"
+    elif not os.access(binary, os.X_OK):
+        smi_error = "nvidia-smi not found at %s" % binary
     else:
         rc, out, err = module.run_command([binary, "-q", "-x"])
         if rc == 0:
