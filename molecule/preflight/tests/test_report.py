@@ -1,0 +1,52 @@
+"""The readiness report the preflight wrote on the control machine."""
+import json
+import os
+
+import pytest
+
+REPORT = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "reports", "pftest-preflight")
+
+
+@pytest.fixture(scope="module")
+def report():
+    with open(REPORT + ".json") as handle:
+        return json.load(handle)
+
+
+def row(report, host):
+    return next(r for r in report["nodes"] if r["host"] == host)
+
+
+def test_report_files_exist():
+    for ext in ("json", "md", "html"):
+        assert os.path.getsize(REPORT + "." + ext) > 200
+
+
+def test_missing_drivers_fail(report):
+    for host in ("pf-gpu-01", "pf-npu-01"):
+        checks = row(report, host)["checks"]
+        assert checks["driver"]["status"] == "fail", checks["driver"]
+        assert checks["accelerators"]["status"] == "fail", checks["accelerators"]
+    assert "nvidia-smi is not installed" in row(report, "pf-gpu-01")["checks"]["driver"]["detail"]
+    assert "/etc/ascend_install.info not found" in row(report, "pf-npu-01")["checks"]["driver"]["detail"]
+    assert report["ready"] is False and sorted(report["failing_nodes"]) == ["pf-gpu-01", "pf-npu-01"]
+
+
+def test_healthy_cpu_node_passes(report):
+    checks = row(report, "pf-cpu-01")["checks"]
+    failed = {k: v for k, v in checks.items() if v["status"] == "fail"}
+    assert failed == {}
+    for check in ("os", "arch", "hostname", "swap", "memory", "disk", "ports", "network"):
+        assert checks[check]["status"] == "pass", (check, checks[check])
+    # containers cannot discipline their clock: time sync may only warn
+    assert checks["time_sync"]["status"] in ("pass", "warn")
+
+
+def test_nodes_reach_each_other(report):
+    assert row(report, "pf-gpu-01")["checks"]["network"]["status"] in ("pass", "warn")
+
+
+def test_html_is_a_table(report):
+    with open(REPORT + ".html") as handle:
+        html = handle.read()
+    assert "<table>" in html and html.count("<tr>") == 1 + len(report["nodes"])
