@@ -17,7 +17,7 @@ description:
     to the key/value files); every NPU chip from C(npu-smi info) (model, health, bus id, memory and HBM; columns found
     from the table headers of each generation); NPU count from C(npu-smi info -l); Ascend chips on the PCI bus
     (vendor 0x19e5; d100 310, d801 910, d802 910B, d500 310P).
-  - Never fails on a node without NPUs or driver: C(problems) says what is wrong in words.
+  - Never fails on a node without NPUs or driver. C(problems) says what is wrong in words.
 author:
   - aiplatform.cluster contributors
 options:

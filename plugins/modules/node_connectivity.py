@@ -12,9 +12,9 @@ module: node_connectivity
 short_description: From this node, resolve and reach other nodes and check that mirrors answer
 version_added: 0.1.0
 description:
-  - Read-only network probe used by the preflight. For every peer it resolves the name (as the node's resolver
-    does: /etc/hosts, DNS) and opens a TCP connection to the given port; for every URL it sends one HTTP(S)
-    request and accepts any HTTP answer (a mirror that answers 401 or 404 on its root is reachable).
+  - Read-only network probe used by the preflight. For every peer it resolves the name the way the node's resolver
+    does (/etc/hosts, then DNS) and opens a TCP connection to the given port. For every URL it sends one HTTP(S)
+    request and accepts any HTTP answer below 500 (a mirror that answers 401 or 404 on its root is reachable).
   - Targets are checked in parallel, so the time does not grow with the number of nodes.
   - Never changes anything; check mode runs the same probes.
 author:

@@ -16,8 +16,8 @@ description:
     C(/proc/driver/nvidia/version).
   - Also counts NVIDIA GPUs on the PCI bus (vendor 0x10de, VGA or 3D controller class), so that GPUs present with
     a missing or broken driver, and fewer GPUs visible than installed, are reported as such.
-  - Never fails on a node without GPUs or without a driver: it reports, and C(problems) says what is wrong in words
-    (NVML driver/library mismatch, no devices found, nvidia-smi missing...).
+  - Never fails on a node without GPUs or without a driver. It reports, and C(problems) says what is wrong in words
+    (NVML driver/library mismatch, no devices found, nvidia-smi missing and so on).
 author:
   - aiplatform.cluster contributors
 options:
