@@ -124,24 +124,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         self._construct(result, model)
 
     def _construct(self, result, model):
-        # The Constructable options are expressions the site wrote into its own
-        # config file: trusted like a constructed.yml would be.
-        options = dict((k, _trusted(v)) for k, v in (result.config.get("inventory") or {}).items()
-                       if k in _CONSTRUCTABLE)
-        unknown = sorted(set((result.config.get("inventory") or {})) - set(_CONSTRUCTABLE))
+        inventory_options = result.config.get("inventory") or {}
+        unknown = sorted(set(inventory_options) - set(_CONSTRUCTABLE))
         if unknown:
             raise AnsibleParserError("inventory: unknown option(s) %s. Fix: use only %s"
                                      % (", ".join(unknown), ", ".join(_CONSTRUCTABLE)))
-        self.set_options(direct=options)
+        if not inventory_options:
+            return  # nothing to construct: skip the per-host templating
+        # The Constructable options are expressions the site wrote into its own
+        # config file: trusted like a constructed.yml would be.
+        self.set_options(direct=dict((k, _trusted(v)) for k, v in inventory_options.items()))
         strict = self.get_option("strict")
-        builtin = [{"key": trust_as_template("node_accelerator.model | lower"), "prefix": "accelerator"}]
         for host in model.hosts:
             host_vars = self.inventory.get_host(host).get_vars()
             self._set_composite_vars(self.get_option("compose"), host_vars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), host_vars, host, strict=strict)
-            keyed = [k for k in builtin if host_vars.get("node_accelerator", {}).get("model")]
-            self._add_host_to_keyed_groups(keyed + (self.get_option("keyed_groups") or []), host_vars, host,
-                                           strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, host, strict=strict)
 
     def _ansible_value(self, value):
         """Replace vault markers by Ansible's own encrypted values (decrypted only when used)."""

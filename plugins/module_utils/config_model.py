@@ -346,7 +346,19 @@ def _host_groups(node, roles):
     elif vendor == "huawei":
         groups.append("ascend_npu")
     groups.append("arch_" + node.get("arch", "amd64"))
+    model = acc_model(node)
+    if model:
+        groups.append("accelerator_" + "".join(c if c.isalnum() else "_" for c in model.lower()))
     return groups
+
+
+def acc_model(node):
+    """The node's accelerator model as the inventory shows it (Ascend names normalised)."""
+    acc = node.get("accelerator", {})
+    model = acc.get("model")
+    if acc.get("vendor") == "huawei":
+        return normalize_ascend_model(model or "Ascend910") or model
+    return model if acc.get("vendor") == "nvidia" else None
 
 
 def node_labels(config, node, roles, cluster_has_npu):
@@ -398,9 +410,7 @@ def _host_vars(config, node, roles):
     fqdn = "%s.%s" % (name, domain) if domain else name
     acc = node.get("accelerator", {})
     vendor = acc.get("vendor", "none")
-    model = acc.get("model")
-    if vendor == "huawei":
-        model = normalize_ascend_model(model or "Ascend910") or model
+    model = acc_model(node)
     has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in config.get("nodes", []))
     hv = {}
     if node.get("ip"):

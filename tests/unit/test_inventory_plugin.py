@@ -169,3 +169,29 @@ def test_vault_encrypted_secret(tmp_path):
         cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False)
     assert shown.returncode == 0, shown.stderr
     assert 'msg: 20' in shown.stdout  # decrypted on use: len("s3cr3t-registry-pass")
+
+
+def test_constructable_options(tmp_path):
+    directory = tmp_path / "constructed"
+    directory.mkdir()
+    (directory / "platform.yml").write_text(
+        "cluster: {name: c}\nnodes:\n"
+        "  - {hostname: a, ip: 10.0.0.1, roles: [control_plane], os: ubuntu2204}\n"
+        "  - {hostname: b, ip: 10.0.0.2, os: debian12, accelerator: {vendor: nvidia, model: A100, count: 8}}\n"
+        "inventory:\n  keyed_groups:\n    - {key: node_os, prefix: os}\n"
+        "  groups:\n    big_gpu: node_accelerator.count >= 8\n"
+        "  compose:\n    gpu_total: node_accelerator.count * 1\n")
+    data = listed(inventory(directory))
+    assert data["os_ubuntu2204"]["hosts"] == ["a"] and data["os_debian12"]["hosts"] == ["b"]
+    assert data["big_gpu"]["hosts"] == ["b"]
+    assert data["_meta"]["hostvars"]["b"]["gpu_total"] == 8
+    assert data["accelerator_a100"]["hosts"] == ["b"]
+
+
+def test_unknown_constructable_option(tmp_path):
+    directory = tmp_path / "badopt"
+    directory.mkdir()
+    (directory / "platform.yml").write_text("cluster: {name: c}\nnodes:\n  - {hostname: a, roles: [control_plane]}\n"
+                                            "inventory:\n  keyed_group: []\n")
+    result = inventory(directory)
+    assert result.returncode != 0 and "unknown option(s) keyed_group" in " ".join(result.stderr.split())
