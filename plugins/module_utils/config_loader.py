@@ -20,6 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the controller
@@ -137,6 +139,10 @@ if yaml is not None:
     _Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 
 
+# A line holding something other than blanks and a comment.
+_CONTENT = re.compile(r"^[ \t]*[^#\s]", re.M)
+
+
 class LoadResult(object):
     """What :func:`load_text` found: the data and any problems."""
 
@@ -159,9 +165,7 @@ def load_text(text, filename):
         problems.append(Problem.error(filename, "", "PyYAML is missing on the control machine",
                                       "pip install -r requirements.txt"))
         return LoadResult(None, problems)
-    if text is None or not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if text is None or not _CONTENT.search(text):
         problems.append(
             Problem.error(
                 filename,

@@ -46,18 +46,19 @@ WORKLOADS = ("train", "notebook", "service")
 class Model(object):
     """The inventory a config describes."""
 
-    __slots__ = ("hosts", "groups", "children", "group_vars")
+    __slots__ = ("hosts", "groups", "children", "group_vars", "_members")
 
     def __init__(self):
         self.hosts = {}  # name -> host vars (ordered as in the config)
         self.groups = dict((g, []) for g in GROUPS)
         self.children = {"k8s_cluster": ["kube_control_plane", "kube_node"]}
         self.group_vars = {}
+        self._members = set()
 
     def add(self, group, host):
-        members = self.groups.setdefault(group, [])
-        if host not in members:
-            members.append(host)
+        if (group, host) not in self._members:
+            self._members.add((group, host))
+            self.groups.setdefault(group, []).append(host)
 
 
 class _Checks(object):
@@ -96,11 +97,12 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
     _check_shares(config, nodes, roles, chk)
     _check_registry(config, roles, chk)
     model = Model()
+    has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in nodes)
     for index, node in enumerate(nodes):
         name = node["hostname"]
         if name in model.hosts:
             continue  # duplicate: already reported
-        host_vars = _host_vars(config, node, roles[index])
+        host_vars = _host_vars(config, node, roles[index], has_npu)
         model.hosts[name] = host_vars
         for group in _host_groups(node, roles[index]):
             model.add(group, name)
@@ -402,7 +404,7 @@ def _label_value(text):
     return out[:63]
 
 
-def _host_vars(config, node, roles):
+def _host_vars(config, node, roles, has_npu):
     cluster = config.get("cluster", {})
     ssh = config.get("ssh", {})
     name = node["hostname"]
@@ -411,7 +413,6 @@ def _host_vars(config, node, roles):
     acc = node.get("accelerator", {})
     vendor = acc.get("vendor", "none")
     model = acc_model(node)
-    has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in config.get("nodes", []))
     hv = {}
     if node.get("ip"):
         hv["node_ip"] = node["ip"]

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import re
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import (
@@ -550,6 +551,12 @@ def _string_kind(kind, value):
 
 
 def _net_kind(kind, value):
+    """Cached: large configs repeat netmasks, gateways and networks thousands of times."""
+    return _net_kind_cached(kind, value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _net_kind_cached(kind, value):
     if not HAS_NETADDR:  # pragma: no cover
         return None, None, value
     try:
