@@ -195,3 +195,20 @@ def test_unknown_constructable_option(tmp_path):
                                             "inventory:\n  keyed_group: []\n")
     result = inventory(directory)
     assert result.returncode != 0 and "unknown option(s) keyed_group" in " ".join(result.stderr.split())
+
+
+def test_config_values_are_data_not_templates(tmp_path):
+    """A value with template syntax (a Helm value, a password) reaches tasks as written, never rendered."""
+    directory = tmp_path / "templated"
+    directory.mkdir()
+    (directory / "platform.yml").write_text(
+        "cluster: {name: t}\nnodes:\n  - {hostname: a, ip: 10.0.0.1, roles: [control_plane]}\n"
+        "platform:\n  release: '{{ .Release.Name }}'\n  secret: '{{ lookup(\"pipe\", \"id\") }}'\n  plain: web\n")
+    environ = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    shown = subprocess.run(
+        [os.path.join(BIN, "ansible"), "a", "-i", str(directory), "-m", "ansible.builtin.debug", "-a",
+         "msg={{ platform_passthrough.release }}|{{ platform_passthrough.secret }}|{{ platform_passthrough.plain }}"],
+        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert "{{ .Release.Name }}|{{ lookup(\"pipe\", \"id\") }}|web" in shown.stdout, shown.stdout
+    assert "uid=" not in shown.stdout
