@@ -21,23 +21,11 @@ sys.path.insert(0, HERE)
 
 import gen_config  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from inventory_json import environment, list_inventory  # noqa: E402
+
 TARGET_VS_SCRIPT = 1.2  # plugin wall time at most this times the JSON script's
 TARGET_VS_YAML = 3.0  # plugin at least this many times faster than the static YAML
-
-
-def unwrap(value):
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def env(enabled):
-    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_INVENTORY_ENABLED=enabled,
-                ANSIBLE_NOCOLOR="1")
 
 
 def run_once(source, enabled, extra=()):
@@ -45,7 +33,7 @@ def run_once(source, enabled, extra=()):
     start = time.perf_counter()
     with open(os.devnull, "w") as devnull:
         proc = subprocess.Popen([os.path.join(BIN, "ansible-inventory"), "-i", source, "--list"] + list(extra),
-                                cwd=ROOT, env=env(enabled), stdout=devnull, stderr=subprocess.PIPE)
+                                cwd=ROOT, env=environment(enabled), stdout=devnull, stderr=subprocess.PIPE)
         _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace")
@@ -56,9 +44,7 @@ def run_once(source, enabled, extra=()):
 
 
 def list_json(source, enabled, export=False):
-    args = [os.path.join(BIN, "ansible-inventory"), "-i", source, "--list"] + (["--export"] if export else [])
-    result = subprocess.run(args, cwd=ROOT, env=env(enabled), capture_output=True, text=True, check=True)
-    return unwrap(json.loads(result.stdout))
+    return list_inventory(source, *(["--export"] if export else []), enabled=enabled)
 
 
 def prepare(count):

@@ -11,7 +11,6 @@ config stays the single source of truth: each node gets its IP, its host name, t
 image of its `os`, and a sudo user (not root) with an SSH key, listening on the
 configured SSH port. Nothing here is reachable from outside this machine.
 """
-import json
 import os
 import re
 import subprocess
@@ -24,7 +23,9 @@ STATE = os.path.join(ROOT, ".lab")
 KEY = os.path.join(STATE, "id_ed25519")
 NETWORK = "aiplatform-lab"
 LABEL = "aiplatform.lab=1"
-BIN = os.path.dirname(sys.executable)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+from inventory_json import list_inventory  # noqa: E402
 
 
 def sh(*cmd, check=True, capture=True, input_text=None):
@@ -35,24 +36,11 @@ def sh(*cmd, check=True, capture=True, input_text=None):
     return result
 
 
-def unwrap(value):
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
 def inventory():
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-    result = subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", INVENTORY, "--list"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        sys.exit("lab: the lab config does not parse:\n" + result.stderr)
-    data = unwrap(json.loads(result.stdout))
-    return data["_meta"]["hostvars"]
+    try:
+        return list_inventory(INVENTORY)["_meta"]["hostvars"]
+    except SystemExit as exc:
+        sys.exit("lab: the lab config does not parse:\n%s" % exc)
 
 
 def image_for(node_os):

@@ -210,7 +210,7 @@ def load_text(text, filename):
             Problem.error(
                 filename,
                 "",
-                "the top level must be a mapping of keys, found %s" % _type_name(data),
+                "the top level must be a mapping of keys, found %s" % describe(data),
                 "start the file with keys such as 'cluster:' and 'nodes:' (see docs/config.md)",
                 line=1,
             )
@@ -231,7 +231,8 @@ def load_text(text, filename):
     return LoadResult(data, problems)
 
 
-def _type_name(value):
+def describe(value):
+    """What kind of YAML value ``value`` is, for messages."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -242,6 +243,8 @@ def _type_name(value):
         return "an integer"
     if isinstance(value, float):
         return "a number"
+    if isinstance(value, VaultText):
+        return "a vault-encrypted value"
     if value is None:
         return "nothing (null)"
     return "a string"

@@ -20,6 +20,7 @@ import re
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import (
     VaultText,
+    describe,
     line_of,
     plain,
 )
@@ -407,7 +408,7 @@ def _check(field, value, path, ctx):  # noqa: C901 - one dispatch table
     if kind == "map":
         if not isinstance(value, dict):
             if ctx is not None:
-                ctx.error(path, "must be a mapping, found %s" % _describe(value), "write it as `key: value` lines")
+                ctx.error(path, "must be a mapping, found %s" % describe(value), "write it as `key: value` lines")
             return _INVALID
         out = {}
         for key in value:
@@ -434,25 +435,11 @@ def _check(field, value, path, ctx):  # noqa: C901 - one dispatch table
         return out
     if kind == "list":
         if not isinstance(value, list):
-            ctx.error(path, "must be a list, found %s" % _describe(value), "write it as `- item` lines")
+            ctx.error(path, "must be a list, found %s" % describe(value), "write it as `- item` lines")
             return _INVALID
         items = [_check(field.item, item, path + (i,), ctx) for i, item in enumerate(value)]
         return [item for item in items if item is not _INVALID]
     return _scalar(field, value, path, ctx)
-
-
-def _describe(value):
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, VaultText):
-        return "a vault-encrypted value"
-    return "a string"
 
 
 def _scalar(field, value, path, ctx):  # noqa: C901
@@ -485,7 +472,7 @@ def _scalar(field, value, path, ctx):  # noqa: C901
         if isinstance(value, (int, float)) and not isinstance(value, bool) and kind in ("str", "k8s_version"):
             value = str(value)
         if not isinstance(value, str):
-            bad, fix = "must be a string, found %s" % _describe(value), "write a single value"
+            bad, fix = "must be a string, found %s" % describe(value), "write a single value"
         else:
             value = value.strip()
             bad, fix, value = _string_kind(kind, value)
@@ -587,7 +574,7 @@ def _net_kind_cached(kind, value):
 
 def _mapping_kind(kind, value):
     if not isinstance(value, dict):
-        return "must be a mapping, found %s" % _describe(value), "write it as `key: value` lines", value
+        return "must be a mapping, found %s" % describe(value), "write it as `key: value` lines", value
     if kind == "any_map":
         return None, None, plain(value)
     if kind == "labels":

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Read PCI devices from sysfs (the only I/O helper of the accelerator modules)."""
+"""Read files of the node: PCI devices from sysfs, and small text files (the I/O helpers of the info modules)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,3 +28,12 @@ def read_pci_devices(sysfs_root="/"):
                 values.append("")
         entries.append(tuple(values))
     return entries
+
+
+def read_text(path):
+    """The content of ``path``, or None when it cannot be read."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None

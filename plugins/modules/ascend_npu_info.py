@@ -116,15 +116,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
     pci_npus,
     summarize,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
 
 
 def main():
@@ -138,7 +130,7 @@ def main():
     )
     problems = []
     install = driver = firmware = smi = smi_list = smi_error = None
-    text = _read(module.params["install_info_path"])
+    text = read_text(module.params["install_info_path"])
     if text is None:
         problems.append("%s not found: the Ascend driver package is not installed" % module.params["install_info_path"])
     else:
@@ -149,7 +141,7 @@ def main():
     if install:
         for kind in ("driver", "firmware"):
             path = os.path.join(install["install_path"], kind, "version.info")
-            content = _read(path)
+            content = read_text(path)
             if content is None:
                 problems.append("%s not found" % path)
                 continue

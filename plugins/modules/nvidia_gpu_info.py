@@ -96,15 +96,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
     parse_sys_module_version,
     summarize,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
 
 
 def main():
@@ -131,13 +123,13 @@ def main():
                 smi_error = str(exc)
         else:
             smi_error = classify_nvidia_smi_failure(out, err, rc)
-    text = _read(os.path.join(root, "sys", "module", "nvidia", "version"))
+    text = read_text(os.path.join(root, "sys", "module", "nvidia", "version"))
     if text is not None:
         try:
             sys_version = parse_sys_module_version(text)
         except NvidiaParseError:
             sys_version = None
-    text = _read(os.path.join(root, "proc", "driver", "nvidia", "version"))
+    text = read_text(os.path.join(root, "proc", "driver", "nvidia", "version"))
     if text is not None:
         try:
             proc = parse_proc_version(text)

@@ -11,25 +11,13 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "configs")
 BIN = os.path.dirname(sys.executable)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+from inventory_json import run_inventory, unwrap  # noqa: E402
 
 
-def inventory(source, *extra, env=None):
-    environ = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_FORCE_COLOR="0")
-    environ.update(env or {})
-    return subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", str(source), "--list"] + list(extra),
-                          cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False)
-
-
-def unwrap(value):
-    """ansible-core 2.19 marks plugin strings {"__ansible_unsafe": ...} in --list output."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
+def inventory(source, *extra):
+    return run_inventory(source, *extra)
 
 
 def listed(result):
