@@ -96,6 +96,7 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
     roles = _resolve_roles(config, nodes, chk)
     _check_shares(config, nodes, roles, chk)
     _check_registry(config, roles, chk)
+    _check_time_server(config, nodes, chk)
     model = Model()
     has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in nodes)
     for index, node in enumerate(nodes):
@@ -317,6 +318,13 @@ def _check_shares(config, nodes, roles, chk):
             chk.error(path + ("name",), "share name '%s' is used twice" % share.get("name"),
                       "give every share its own name")
         seen.add(share.get("name"))
+
+
+def _check_time_server(config, nodes, chk):
+    server = config.get("network", {}).get("ntp_server_node")
+    if server and server not in set(n.get("hostname") for n in nodes):
+        chk.error(("network", "ntp_server_node"), "time server node '%s' is not a node of the cluster" % server,
+                  "use the host name of one of the nodes")
 
 
 def _check_registry(config, roles, chk):

@@ -218,6 +218,13 @@ SCHEMA = M(
                 "service_network": F("cidr", "Service network.", default="10.96.0.0/12"),
                 "node_port_range": F("port_range", "NodePort range (`first-last`).", default="30000-32767"),
                 "dns_servers": L("Upstream DNS servers for nodes (empty: keep the OS's).", F("ip", "IP"), default=[]),
+                "ntp_servers": L("Time servers every node follows (empty: the OS's default pool, or "
+                                 "`ntp_server_node`).", F("str", "host name or IP"), default=[]),
+                "ntp_server_node": F("str", "A node that serves time to the others (air-gapped sites): it follows "
+                                            "`ntp_servers` (or its own clock), every other node follows it."),
+                "firewall": F("str", "`disabled`: turn the host firewall off; `managed`: keep it on and open "
+                                     "exactly the ports the cluster needs to the node networks.",
+                              default="disabled", choices=("disabled", "managed")),
             },
             default={},
         ),

@@ -146,6 +146,9 @@ BAD = [
     ("secret not string", ("registry", "company"), {"url": "r.example", "password": ["x"]}, "must be a string",
      "registry.company.password"),
     ("vault outside secrets", None, None, "cannot be vault-encrypted", "cluster.domain"),
+    ("time server not a node", ("network", "ntp_server_node"), "ntp-01", "not a node of the cluster",
+     "network.ntp_server_node"),
+    ("bad firewall choice", ("network", "firewall"), "off", "must be one of disabled, managed", "network.firewall"),
 ]
 
 
