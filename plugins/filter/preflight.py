@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Returns a list of check results C({check, status, detail, fix}) with status pass, warn, fail or skip.
   - The same file provides C(preflight_report), C(preflight_markdown), C(preflight_html), C(preflight_unmet),
-    C(listening_ports) and C(os_name), all used by the C(preflight) role.
+    C(listening_ports), C(df_free_gb) and C(os_name), used by the C(preflight) role, and C(cluster_ports)
+    (the firewall rules a node of given roles needs), used by the C(node_init) role.
 options:
   _input:
     description: The probe the preflight role gathered on the node.
@@ -50,6 +51,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules
 
 
 def _evaluate(probe, node, requirements, cluster=None):
@@ -94,5 +96,6 @@ class FilterModule(object):
             "preflight_unmet": preflight.unmet,
             "listening_ports": preflight.parse_listening_ports,
             "df_free_gb": preflight.parse_df_free_gb,
+            "cluster_ports": firewall_rules,
             "os_name": lambda facts: preflight.os_name(facts.get("distribution"), facts.get("distribution_version")),
         }

@@ -23,6 +23,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 controller is not supported
     from cgi import escape as _html_escape
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
 from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
     DriverVersionError,
     driver_at_least,
@@ -70,17 +71,8 @@ def os_name(distribution, version):
 
 def required_ports(roles, cluster, network=None, registry_port=None):
     """Ports a node of ``roles`` must have free before the install: ``[(port, purpose)]``."""
-    ports = []
-    if "control_plane" in roles:
-        ports += [(cluster.get("api_port", 6443), "kube-apiserver"), (10257, "kube-controller-manager"),
-                  (10259, "kube-scheduler")]
-    if "etcd" in roles:
-        ports += [(2379, "etcd client"), (2380, "etcd peer")]
-    if "control_plane" in roles or "worker" in roles:
-        ports += [(10250, "kubelet"), (10256, "kube-proxy health")]
-    if "registry" in roles and registry_port:
-        ports.append((registry_port, "registry"))
-    return sorted(set(ports))
+    return sorted(set((int(port), purpose) for port, _proto, purpose, listens
+                      in port_table(roles, cluster, network, registry_port) if listens))
 
 
 def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one check after the other

@@ -182,3 +182,16 @@ def test_report_renderings():
     bad = preflight.build_report("<script>", {"h": [preflight.result("os", "fail", "<b>x</b>", "a & b")]})
     rendered = preflight.render_html(bad)
     assert "<script>" not in rendered and "&lt;b&gt;x&lt;/b&gt;" in rendered
+
+
+def test_firewall_rules():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules
+
+    rules = firewall_rules(["worker"], {"cni": "flannel"}, {"node_port_range": "30000-49999"}, None,
+                           ["10.0.0.0/24", "10.0.1.0/24"])
+    assert {"port": "30000:49999", "proto": "udp", "purpose": "NodePort services", "src": "10.0.1.0/24"} in rules
+    assert {"port": "8472", "proto": "udp", "purpose": "flannel VXLAN", "src": "10.0.0.0/24"} in rules
+    assert not any(r["port"] == "6443" for r in rules)
+    control = firewall_rules(["control_plane", "etcd", "registry"], {"api_port": 6443}, {}, 5000)
+    assert {"port": "6443", "proto": "tcp", "purpose": "kube-apiserver"} in control
+    assert {"port": "5000", "proto": "tcp", "purpose": "registry"} in control
