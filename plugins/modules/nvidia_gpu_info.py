@@ -99,6 +99,17 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
 from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
 
 
+def _parsed(path, parser):
+    """``parser`` applied to the file at ``path``; None when it is missing or unreadable."""
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        return parser(text)
+    except NvidiaParseError:
+        return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -123,18 +134,8 @@ def main():
                 smi_error = str(exc)
         else:
             smi_error = classify_nvidia_smi_failure(out, err, rc)
-    text = read_text(os.path.join(root, "sys", "module", "nvidia", "version"))
-    if text is not None:
-        try:
-            sys_version = parse_sys_module_version(text)
-        except NvidiaParseError:
-            sys_version = None
-    text = read_text(os.path.join(root, "proc", "driver", "nvidia", "version"))
-    if text is not None:
-        try:
-            proc = parse_proc_version(text)
-        except NvidiaParseError:
-            proc = None
+    sys_version = _parsed(os.path.join(root, "sys", "module", "nvidia", "version"), parse_sys_module_version)
+    proc = _parsed(os.path.join(root, "proc", "driver", "nvidia", "version"), parse_proc_version)
     pci_count = count_pci_devices(read_pci_devices(root))
     module.exit_json(changed=False, nvidia=summarize(smi, smi_error, sys_version, proc, pci_count))
 
