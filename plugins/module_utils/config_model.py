@@ -501,6 +501,7 @@ def _group_vars(config, model):
         "platform_mirrors": mirrors,
         "platform_image_pull_order": image_pull_order(registry, mirrors),
         "platform_container_runtime": config.get("container_runtime", {}),
+        "platform_accelerators": config.get("accelerators", {}),
         "platform_services": config.get("services", {}),
         "platform_requirements": config.get("requirements", {}),
         "platform_passthrough": config.get("platform", {}),

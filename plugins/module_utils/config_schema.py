@@ -305,6 +305,19 @@ SCHEMA = M(
             },
             default={},
         ),
+        "accelerators": M(
+            "Vendor software the site provides for its accelerators.",
+            {
+                "ascend_docker_runtime_package": F("path", "Ascend Docker Runtime installer (`Ascend-docker-runtime_*.run`) "
+                                                           "on the control machine; empty: it must already be "
+                                                           "installed on the NPU nodes."),
+                "ascend_docker_runtime_dir": F("path", "Where the Ascend Docker Runtime lives on the nodes.",
+                                               default="/usr/local/Ascend/Ascend-Docker-Runtime"),
+                "nvidia_repo_key_sha256": F("str", "sha256 of the NVIDIA container toolkit repository key; the "
+                                                   "key is verified before APT trusts it."),
+            },
+            default={},
+        ),
         "container_runtime": M(
             "Container runtime on every node.",
             {

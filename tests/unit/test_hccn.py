@@ -73,5 +73,11 @@ def test_filter_over_hostvars():
     hostvars = {"npu-01": {"node_ip": "10.0.0.13", "node_npu_nics": PLAN}}
     table = npu.FilterModule().filters()["hccl_rank_table"](hostvars, ["npu-01"])
     assert table["server_list"][0]["server_id"] == "10.0.0.13"
+    assert npu.hccl_rank_table({"npu-02": {"node_ip": "10.0.0.14"}}, ["npu-02"])["server_count"] == "0"
+    other = [dict(PLAN[0], address="192.168.30.14")]
     with pytest.raises(AnsibleFilterError, match="Fix: correct the npu_nics plan"):
-        npu.hccl_rank_table({"npu-01": {"node_ip": "10.0.0.13"}}, ["npu-01"])
+        npu.hccl_rank_table({"a": {"node_ip": "10.0.0.13", "node_npu_nics": PLAN},
+                             "b": {"node_ip": "10.0.0.14", "node_npu_nics": other}}, ["a", "b"])
+    commands = npu.FilterModule().filters()["hccn_commands"](PLAN, {"0": {"address": "192.168.10.13",
+                                                                          "netmask": "255.255.255.0"}}, {})
+    assert commands[0][:5] == ["hccn_tool", "-i", "0", "-netdetect", "-s"]

@@ -1,0 +1,48 @@
+"""containerd really loads the GPU/NPU runtime registrations; the NIC plan is applied once."""
+import json
+
+
+def dump(host):
+    result = host.run("containerd config dump")
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def test_gpu_node_defaults_to_nvidia(host):
+    if host.backend.get_hostname() != "acc-gpu-01":
+        return
+    config = dump(host)
+    assert 'default_runtime_name = "nvidia"' in config
+    assert 'BinaryName = "/usr/bin/nvidia-container-runtime"' in config
+    assert host.run("ctr version").rc == 0
+
+
+def test_npu_node_defaults_to_ascend(host):
+    if not host.backend.get_hostname().startswith("acc-npu"):
+        return
+    config = dump(host)
+    assert 'default_runtime_name = "ascend"' in config
+    assert 'BinaryName = "/usr/local/Ascend/Ascend-Docker-Runtime/ascend-docker-runtime"' in config
+
+
+def test_nic_plan_applied_once(host):
+    name = host.backend.get_hostname()
+    if not name.startswith("acc-npu"):
+        return
+    last = name[-1]
+    calls = host.file("/var/lib/fake-hccn/calls").content_string.splitlines()
+    # converge set every value once; the idempotence run asked for nothing
+    assert sorted(calls) == sorted([
+        "0 ip 192.168.10.1%s 255.255.255.0" % (int(last) + 2), "0 netdetect 192.168.10.1", "0 gateway 192.168.10.1",
+        "1 ip 192.168.20.1%s 255.255.255.0" % (int(last) + 2), "1 netdetect 192.168.20.1", "1 gateway 192.168.20.1"])
+    conf = host.file("/etc/hccn.conf").content_string
+    assert "address_0=192.168.10.1%s" % (int(last) + 2) in conf and "gateway_1=192.168.20.1" in conf
+
+
+def test_rank_table(host):
+    if not host.backend.get_hostname().startswith("acc-npu"):
+        return
+    table = json.loads(host.file("/etc/aiplatform/hccl.json").content_string)
+    assert table["version"] == "1.0" and table["server_count"] == "2"
+    assert [s["server_id"] for s in table["server_list"]] == ["10.0.0.13", "10.0.0.14"]
+    assert table["server_list"][1]["device"][1] == {"device_id": "1", "device_ip": "192.168.20.14", "rank_id": "3"}

@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""containerd config facts shared by the runtime roles. Pure."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Where the CRI runtimes live, per config version (containerd 1.x: 2, 2.x: 3).
+_RUNTIME_SECTION = {2: 'plugins."io.containerd.grpc.v1.cri".containerd',
+                    3: 'plugins."io.containerd.cri.v1.runtime".containerd'}
+
+
+def config_version(version_output):
+    """2 for containerd 1.x, 3 for 2.x, from ``containerd --version``; 2 when unknown (the OS packages' 1.x)."""
+    match = re.search(r"\sv?(\d+)\.\d+", str(version_output or ""))
+    return 3 if match and int(match.group(1)) >= 2 else 2
+
+
+def runtime_dropin(name, binary, version=2, default=False):
+    """A conf.d file registering an OCI runtime (``nvidia``, ``ascend``) with the CRI plugin."""
+    section = _RUNTIME_SECTION[int(version)]
+    lines = ["# aiplatform.cluster: runtime %s (%s)" % (name, binary), "version = %d" % int(version), ""]
+    if default:
+        lines += ["[%s]" % section, '  default_runtime_name = "%s"' % name, ""]
+    lines += ["[%s.runtimes.%s]" % (section, name), '  runtime_type = "io.containerd.runc.v2"', "",
+              "[%s.runtimes.%s.options]" % (section, name), '  BinaryName = "%s"' % binary, "  SystemdCgroup = true"]
+    return "\n".join(lines) + "\n"
