@@ -61,8 +61,9 @@ lab: venv docker images
 lab-down:
 	$(PY) lab/lab.py down
 
-bench: venv
-	$(PY) bench/run.py
+bench: venv docker images
+	$(PY) -m pip install -q -r bench/requirements.txt -c constraints.txt
+	$(PY) bench/run.py $(BENCH)
 
 docs: venv
 	$(PY) scripts/gen_config_doc.py

@@ -17,9 +17,10 @@ ROOT = os.path.dirname(HERE)
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 sys.path.insert(0, HERE)
 
+import deploy_bench  # noqa: E402
 import inventory_bench  # noqa: E402
 
-BENCHMARKS = [("inventory", inventory_bench)]
+BENCHMARKS = [("inventory", inventory_bench), ("node-runtime", deploy_bench)]
 
 HEAD = """# Benchmarks
 
@@ -49,7 +50,10 @@ def main():
     text = open(DOC).read() if os.path.exists(DOC) else HEAD
     where = machine()
     failed = []
+    only = [a for a in sys.argv[1:]]
     for name, bench in BENCHMARKS:
+        if only and name not in only:
+            continue
         print("== bench %s" % name, flush=True)
         result = bench.run()
         body = "Machine: %s.\n\n%s" % (where, bench.markdown(result))

@@ -18,11 +18,13 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-INVENTORY = os.path.join(ROOT, "inventories", "lab")
+# Another lab (the benchmark's) can be driven through AIPLATFORM_LAB_INVENTORY.
+INVENTORY = os.environ.get("AIPLATFORM_LAB_INVENTORY") or os.path.join(ROOT, "inventories", "lab")
 STATE = os.path.join(ROOT, ".lab")
 KEY = os.path.join(STATE, "id_ed25519")
-NETWORK = "aiplatform-lab"
-LABEL = "aiplatform.lab=1"
+_SUFFIX = "" if INVENTORY == os.path.join(ROOT, "inventories", "lab") else "-" + os.path.basename(INVENTORY.rstrip("/"))
+NETWORK = "aiplatform-lab" + _SUFFIX
+LABEL = "aiplatform.lab=1" if not _SUFFIX else "aiplatform.lab=" + _SUFFIX[1:]
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 from inventory_json import list_inventory  # noqa: E402
