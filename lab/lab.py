@@ -158,12 +158,22 @@ def summary(log_path):
     """What the run did: the plays (stages) that ran, and the recap per host."""
     with open(log_path) as handle:
         text = handle.read()
-    plays = [m.group(1) for m in (PLAY.match(line) for line in text.splitlines()) if m]
+    plays = []  # [name, number of tasks that ran]
+    for line in text.splitlines():
+        match = PLAY.match(line)
+        if match:
+            plays.append([match.group(1), 0])
+        elif line.startswith("TASK [") and plays and "Validating arguments" not in line:
+            plays[-1][1] += 1
     rows = [m.groups() for m in (RECAP.match(line) for line in text.splitlines()) if m]
     print("\n== Lab summary (%s)" % os.path.relpath(log_path, ROOT))
     print("Stages that ran for real on the lab containers:")
-    for play in plays:
-        print("  - " + play)
+    for name, tasks in plays:
+        if tasks:
+            print("  - %s (%d tasks)" % (name, tasks))
+    skipped = [name for name, tasks in plays if not tasks]
+    if skipped:
+        print("Stages skipped in this run: " + ", ".join(skipped))
     print("%-14s %5s %8s %12s %7s %8s" % ("host", "ok", "changed", "unreachable", "failed", "skipped"))
     bad = 0
     for host, ok, changed, unreachable, failed, skipped in rows:
