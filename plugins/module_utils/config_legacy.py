@@ -20,11 +20,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import (
-    LineDict,
-    line_of,
-    plain,
-)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import line_of
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import (
     Problem,
     suggest,
@@ -458,12 +454,3 @@ def _openpai_accelerator(conv, sku_name, sku):
 
 def _truthy(value):
     return str(value).strip().lower() in ("true", "yes", "1")
-
-
-def to_plain(converted):
-    """Strip line-tracking types from a converted config."""
-    converted.config = plain(converted.config)
-    return converted
-
-
-__all__ = ["detect_format", "convert_dlws", "convert_openpai", "to_plain", "LineDict", "NATIVE", "DLWS", "OPENPAI"]
