@@ -50,21 +50,29 @@ def parse_install_info(text):
 
 
 def parse_version_info(text):
-    """``<path>/driver/version.info`` (or firmware's): ``{version, package_version, inner_version, compatible}``.
+    """``<path>/driver/version.info`` or ``<path>/firmware/version.info`` -> a dict.
 
-    2020-era files hold one line (``Version=1.72.T2.100.B020``); newer ones more keys.
+    Keys: ``version`` (``Version=``, else ``package_version=``), ``package_version``, ``inner_version``
+    (``Innerversion=``, Huawei's internal build id, not a driver version), ``compatible_version_fw`` (in the
+    driver's file: firmware versions it works with), ``compatible_version_drv`` (in the firmware's file),
+    ``compatible`` (whichever of the two is present) and ``values`` (every key as written).
+    2020-era files hold one line (``Version=1.72.T2.100.B020``); newer ones a dozen keys.
     """
     values = parse_key_values(text)
     version = values.get("Version") or values.get("version") or values.get("package_version")
     if not version:
-        raise AscendParseError("version.info has no Version= line")
-    compatible = values.get("compatible_version_fw") or values.get("compatible_version_drv") or \
-        values.get("compatible_version")
+        raise AscendParseError("version.info has no Version= line (%s)" % (
+            "it is empty" if not str(text or "").strip() else "keys: %s" % (", ".join(sorted(values)) or "none")))
+    fw = values.get("compatible_version_fw")
+    drv = values.get("compatible_version_drv")
     return {
         "version": version,
         "package_version": values.get("package_version"),
         "inner_version": values.get("Innerversion") or values.get("innerversion"),
-        "compatible": compatible,
+        "compatible_version_fw": fw,
+        "compatible_version_drv": drv,
+        "compatible": fw or drv or values.get("compatible_version"),
+        "values": values,
     }
 
 
@@ -224,12 +232,18 @@ def parse_npu_smi_list(text):
 
 
 def model_from_pci_device(device_id):
-    """``0xd802`` -> ``Ascend910B``; None when unknown."""
-    return PCI_MODELS.get(str(device_id).strip().lower())
+    """``0xd802`` (or ``d802``) -> ``Ascend910B``; None when unknown."""
+    value = str(device_id).strip().lower()
+    if value and not value.startswith("0x"):
+        value = "0x" + value
+    return PCI_MODELS.get(value)
 
 
 def pci_npus(entries):
-    """Ascend chips among PCI ``(vendor, device, class)`` entries: ``{model: count}``."""
+    """Ascend chips among PCI ``(vendor, device, class)`` entries: ``{model: count}``.
+
+    Only known NPU device ids count; Huawei NICs and other 0x19e5 functions do not.
+    """
     models = {}
     for vendor, device, _klass in entries:
         if str(vendor).strip().lower() != HUAWEI_VENDOR:
@@ -238,6 +252,38 @@ def pci_npus(entries):
         if model:
             models[model] = models.get(model, 0) + 1
     return models
+
+
+def count_pci_npus(entries):
+    """How many Ascend chips the PCI ``(vendor, device, class)`` entries hold."""
+    return sum(pci_npus(entries).values())
+
+
+_SMI_FAILURES = (
+    (re.compile(r"dcmi module initialize failed", re.I),
+     "npu-smi cannot initialise DCMI: the Ascend driver is not loaded or this user may not use it "
+     "(run as root or a member of HwHiAiUser; check 'lsmod | grep drv_davinci' and dmesg)"),
+    (re.compile(r"command not found|No such file or directory|: not found", re.I),
+     "npu-smi is not installed"),
+    (re.compile(r"permission denied", re.I),
+     "npu-smi: permission denied (run as root or a member of HwHiAiUser)"),
+)
+
+
+def classify_npu_smi_failure(stdout, stderr, rc):
+    """A clear message for a failed ``npu-smi info`` run."""
+    text = "%s\n%s" % (stdout or "", stderr or "")
+    for pattern, message in _SMI_FAILURES:
+        if pattern.search(text):
+            return message
+    if rc == 127:
+        return "npu-smi is not installed"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return "npu-smi info failed (rc=%s): %s" % (rc, first[:200] or "no output")
+
+
+def _chips(count):
+    return "%d Ascend chip%s" % (count, "" if count == 1 else "s")
 
 
 def summarize(install=None, driver=None, firmware=None, smi=None, smi_list=None, smi_error=None, pci_models=None,
@@ -264,10 +310,15 @@ def summarize(install=None, driver=None, firmware=None, smi=None, smi_list=None,
     if smi_error:
         problems.append(smi_error)
     if result["driver_version"] is None and pci_count:
-        problems.append("%d Ascend NPU(s) on the PCI bus but no Ascend driver found" % pci_count)
+        problems.append("%s on the PCI bus but no Ascend driver found" % _chips(pci_count))
     if result["npu_count"] is not None and pci_count and result["chip_count"] is not None and \
             result["chip_count"] < pci_count:
-        problems.append("%d Ascend chip(s) on the PCI bus but npu-smi sees %d" % (pci_count, result["chip_count"]))
+        problems.append("%s on the PCI bus but npu-smi sees %d" % (_chips(pci_count), result["chip_count"]))
+    loaded = (smi or {}).get("driver_version")
+    on_disk = (driver or {}).get("version")
+    if loaded and on_disk and loaded.strip().lower() != on_disk.strip().lower():
+        problems.append("driver/version.info says %s but the loaded driver reports %s (installed without a "
+                        "reboot?)" % (on_disk, loaded))
     for npu in result["unhealthy"]:
         problems.append("NPU %s chip %s health is %s" % (npu["npu_id"], npu["chip_id"], npu["health"]))
     result["present"] = bool(pci_count or result["driver_version"] or result["npus"])

@@ -15,7 +15,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import xml.etree.ElementTree as ET
+
+try:  # defusedxml refuses entity and DTD tricks outright; the standard parser is the fallback
+    from defusedxml import ElementTree as ET
+    from defusedxml import DefusedXmlException as _Refused
+except ImportError:  # pragma: no cover - depends on the node
+    import xml.etree.ElementTree as ET
+
+    class _Refused(Exception):
+        """Never raised: the standard parser is guarded by the <!ENTITY check below."""
 
 NVIDIA_VENDOR = "0x10de"
 # PCI classes of GPUs: VGA controller 0x0300, 3D controller 0x0302 (class is 0xCCSSPP).
@@ -42,14 +50,22 @@ def _mib(text):
 
 
 def parse_nvidia_smi_xml(text):
-    """``nvidia-smi -q -x`` -> ``{driver_version, cuda_version, gpus: [...]}``."""
-    if not text or not text.strip():
+    """``nvidia-smi -q -x`` -> ``{driver_version, cuda_version, attached_gpus, gpus: [...]}``.
+
+    ``cuda_version`` is None on old drivers (DTD v9, 390.x). ``attached_gpus`` is the count nvidia-smi
+    announces; it can exceed ``len(gpus)`` (output for a selection of GPUs, or a GPU that stopped answering),
+    which :func:`summarize` reports. Never loads external entities or DTDs.
+    """
+    if text is None or not str(text).strip():
         raise NvidiaParseError("nvidia-smi -q -x printed nothing")
+    text = str(text)
     if "<!ENTITY" in text:
         raise NvidiaParseError("nvidia-smi -q -x output declares XML entities; refusing to parse it")
-    # The DOCTYPE names an external DTD that is never fetched; ElementTree ignores it.
+    # The DOCTYPE names an external DTD (nvsmi_device_v*.dtd) that is never fetched.
     try:
         root = ET.fromstring(text.strip().encode("utf-8"))
+    except _Refused as exc:
+        raise NvidiaParseError("nvidia-smi -q -x output uses forbidden XML constructs (%s)" % exc)
     except ET.ParseError as exc:
         raise NvidiaParseError("nvidia-smi -q -x output is not valid XML (%s); it may be truncated" % exc)
     if root.tag != "nvidia_smi_log":
@@ -64,13 +80,16 @@ def parse_nvidia_smi_xml(text):
             "name": _text(gpu, "product_name"),
             "uuid": _text(gpu, "uuid"),
             "pci_bus_id": _text(gpu, "pci/pci_bus_id") or gpu.get("id"),
+            # the GPU's own framebuffer, not the <mig_devices> entries inside it
             "memory_total_mib": _mib(_text(gpu, "fb_memory_usage/total")),
         })
     attached = _text(root, "attached_gpus")
-    if attached and attached.isdigit() and int(attached) != len(gpus):
-        raise NvidiaParseError("nvidia-smi -q -x reports %s attached GPUs but lists %d; the output is truncated"
-                               % (attached, len(gpus)))
-    return {"driver_version": driver, "cuda_version": _text(root, "cuda_version"), "gpus": gpus}
+    return {
+        "driver_version": driver,
+        "cuda_version": _text(root, "cuda_version"),
+        "attached_gpus": int(attached) if attached and attached.isdigit() else len(gpus),
+        "gpus": gpus,
+    }
 
 
 def parse_nvidia_smi_csv(text):
@@ -117,42 +136,59 @@ def parse_sys_module_version(text):
 
 _FAILURES = (
     (re.compile(r"Driver/library version mismatch", re.I),
-     "the NVIDIA kernel module and the user-space library differ (driver upgraded without a reboot?){lib}: "
-     "reboot the node or reload the nvidia modules"),
+     "nvidia-smi: the NVIDIA kernel module and the user-space library differ{lib} (driver upgraded without a "
+     "reboot?): reboot the node or reload the nvidia modules"),
     (re.compile(r"No devices were found", re.I),
-     "nvidia-smi found no GPU: the driver is loaded but sees no device (check the PCI bus, BIOS, passthrough)"),
+     "nvidia-smi found no GPU: the driver is loaded but initialised no device (check dmesg for NVRM errors, "
+     "the PCI bus, BIOS settings, passthrough)"),
     (re.compile(r"couldn't communicate with the NVIDIA driver", re.I),
-     "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded (is the driver installed for "
-     "the running kernel? DKMS build failed? SecureBoot blocking it?)"),
-    (re.compile(r"(command not found|No such file or directory|not found)", re.I),
+     "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded (is the driver built for the "
+     "running kernel? DKMS build failed? SecureBoot blocking it? nouveau loaded?)"),
+    (re.compile(r"Unable to (?:determine|detect) the device handle for GPU ?"
+                r"(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])", re.I),
+     "nvidia-smi cannot reach GPU {bus}: it has probably fallen off the bus (check dmesg for Xid 79; "
+     "reseat or replace the GPU, then reboot)"),
+    (re.compile(r"couldn't find libnvidia-ml\.so|NVML Shared Library Not Found", re.I),
+     "nvidia-smi cannot find libnvidia-ml.so: the driver's user-space libraries are not installed"),
+    (re.compile(r"command not found|No such file or directory|: not found", re.I),
      "nvidia-smi is not installed"),
 )
 
 
 def classify_nvidia_smi_failure(stdout, stderr, rc):
-    """A clear message for a failed nvidia-smi run."""
+    """A clear message for a failed nvidia-smi run (rc != 0), whatever it printed."""
     text = "%s\n%s" % (stdout or "", stderr or "")
     lib = re.search(r"NVML library version:\s*([\d.]+)", text)
     for pattern, message in _FAILURES:
-        if pattern.search(text):
-            return message.format(lib=(" (NVML library %s)" % lib.group(1)) if lib else "")
+        match = pattern.search(text)
+        if match:
+            return message.format(lib=(" (NVML library %s)" % lib.group(1)) if lib else "",
+                                  bus=match.groupdict().get("bus") or "")
+    if rc == 127:
+        return "nvidia-smi is not installed"
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return "nvidia-smi failed (rc=%s): %s" % (rc, first[:200] or "no output")
 
 
-def count_pci_devices(entries, vendor=NVIDIA_VENDOR, classes=GPU_CLASSES):
+def count_pci_devices(entries, vendor=NVIDIA_VENDOR, class_prefixes=GPU_CLASSES):
     """How many of ``entries`` ((vendor, device, class) as read from sysfs) are GPUs of ``vendor``.
 
-    NVSwitch and other NVIDIA bridges (class 0x0680) are not GPUs.
+    Only display controllers count (VGA 0x0300, 3D 0x0302); NVSwitch and other NVIDIA bridges (0x0680),
+    audio functions (0x0403) and USB controllers on the same card do not.
     """
+    vendor = str(vendor).strip().lower()
     count = 0
     for dev_vendor, _device, dev_class in entries:
         if str(dev_vendor).strip().lower() != vendor:
             continue
         klass = str(dev_class).strip().lower()
-        if any(klass.startswith(prefix) for prefix in classes):
+        if any(klass.startswith(prefix) for prefix in class_prefixes):
             count += 1
     return count
+
+
+def _gpus(count):
+    return "%d NVIDIA GPU%s" % (count, "" if count == 1 else "s")
 
 
 def summarize(smi=None, smi_error=None, sys_version=None, proc=None, pci_count=0):
@@ -169,9 +205,12 @@ def summarize(smi=None, smi_error=None, sys_version=None, proc=None, pci_count=0
         result.update(driver_version=proc["driver_version"], source="/proc/driver/nvidia/version")
     if smi_error:
         problems.append(smi_error)
+    if smi and smi.get("attached_gpus", len(smi["gpus"])) > len(smi["gpus"]):
+        problems.append("nvidia-smi reports %s attached but describes only %d" % (
+            _gpus(smi["attached_gpus"]), len(smi["gpus"])))
     if result["driver_version"] is None and pci_count:
-        problems.append("%d NVIDIA GPU(s) on the PCI bus but no NVIDIA driver loaded" % pci_count)
+        problems.append("%s on the PCI bus but no NVIDIA driver loaded" % _gpus(pci_count))
     if result["gpu_count"] is not None and pci_count and result["gpu_count"] < pci_count:
-        problems.append("%d NVIDIA GPU(s) on the PCI bus but nvidia-smi sees %d" % (pci_count, result["gpu_count"]))
+        problems.append("%s on the PCI bus but nvidia-smi sees %d" % (_gpus(pci_count), result["gpu_count"]))
     result["present"] = bool(result["gpu_count"] or pci_count or result["driver_version"])
     return result

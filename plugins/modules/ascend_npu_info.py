@@ -17,7 +17,9 @@ description:
     to the key/value files); every NPU chip from C(npu-smi info) (model, health, bus id, memory and HBM; columns found
     from the table headers of each generation); NPU count from C(npu-smi info -l); Ascend chips on the PCI bus
     (vendor 0x19e5; d100 310, d801 910, d802 910B, d500 310P).
-  - Never fails on a node without NPUs or driver. C(problems) says what is wrong in words.
+  - Never fails on a node without NPUs or driver. C(problems) says what is wrong in words (no install record,
+    npu-smi missing or unable to initialise DCMI, chips on the PCI bus without a driver, fewer chips visible than
+    on the bus, version.info disagreeing with the loaded driver, chips whose health is not OK).
 author:
   - aiplatform.cluster contributors
 options:
@@ -109,6 +111,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
     AscendParseError,
+    classify_npu_smi_failure,
     parse_install_info,
     parse_npu_smi_info,
     parse_npu_smi_list,
@@ -167,8 +170,7 @@ def main():
             except AscendParseError as exc:
                 smi_error = "npu-smi info: %s" % exc
         else:
-            smi_error = "npu-smi info failed (rc=%d): %s" % (rc, (err or out).strip().splitlines()[0][:200]
-                                                             if (err or out).strip() else "no output")
+            smi_error = classify_npu_smi_failure(out, err, rc)
         if smi is not None:
             rc, out, err = module.run_command([binary, "info", "-l"])
             if rc == 0:

@@ -17,7 +17,8 @@ description:
   - Also counts NVIDIA GPUs on the PCI bus (vendor 0x10de, VGA or 3D controller class), so that GPUs present with
     a missing or broken driver, and fewer GPUs visible than installed, are reported as such.
   - Never fails on a node without GPUs or without a driver. It reports, and C(problems) says what is wrong in words
-    (NVML driver/library mismatch, no devices found, nvidia-smi missing and so on).
+    (NVML driver/library mismatch, no devices found, driver not loaded, a GPU fallen off the bus, nvidia-smi
+    missing, fewer GPUs visible than on the PCI bus and so on).
 author:
   - aiplatform.cluster contributors
 options:

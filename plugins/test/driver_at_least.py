@@ -15,7 +15,8 @@ description:
     zero-padded. Huawei Ascend versions of every generation are understood (C(1.72.T2.100.B020), C(20.2.0),
     C(23.0.rc3), C(24.1.RC2), C(25.0.rc1.1)); alpha < beta < rc < release at a position; see
     plugins/module_utils/driver_version.py for the whole order.
-  - A version that cannot be understood is an error naming it, never a silent false.
+  - A version that cannot be understood (for example Huawei's inner version C(V100R001C15SPC012B220)) is an error
+    naming it and the vendor, never a silent false.
 options:
   _input:
     description: The installed version.
@@ -57,10 +58,11 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version 
 
 
 def driver_at_least(installed, minimum, vendor="nvidia"):
+    """Jinja test: ``installed is aiplatform.cluster.driver_at_least(minimum, vendor='nvidia')``."""
     try:
         return _driver_at_least(installed, minimum, vendor)
     except DriverVersionError as exc:
-        raise AnsibleFilterError("driver_at_least: %s" % exc)
+        raise AnsibleFilterError("driver_at_least: %s" % exc, orig_exc=exc)
 
 
 class TestModule(object):

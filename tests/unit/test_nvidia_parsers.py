@@ -1,4 +1,4 @@
-"""NVIDIA parsers over real outputs (each fixture says where it came from)."""
+"""NVIDIA parsers over real outputs (each fixture's first line says where it came from)."""
 
 import os
 
@@ -10,84 +10,144 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nvidia")
 
 
 def fixture(name):
+    """The fixture without its leading ``# source:`` line(s)."""
     with open(os.path.join(FIXTURES, name)) as handle:
         return "".join(line for line in handle if not line.startswith("# source:"))
 
 
-def test_h100_xml_from_a_real_machine():
-    parsed = nvidia.parse_nvidia_smi_xml(fixture("h100_nvidia-smi-q-x.xml"))
-    assert parsed == {
-        "driver_version": "580.159.04",
-        "cuda_version": "13.0",
-        "gpus": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-c5320cbb-e4c4-3330-66c4-e9fd3fd0ed83",
-                  "pci_bus_id": "00000000:00:06.0", "memory_total_mib": 81559}],
-    }
+def test_every_fixture_names_its_source():
+    for name in sorted(os.listdir(FIXTURES)):
+        with open(os.path.join(FIXTURES, name)) as handle:
+            assert handle.readline().startswith("# source: "), name
 
 
-def test_old_driver_without_cuda_version():
-    parsed = nvidia.parse_nvidia_smi_xml(fixture("m10_390.94_v9.xml"))
-    assert parsed["driver_version"] == "390.94" and parsed["cuda_version"] is None
-    assert parsed["gpus"][0]["name"] == "Tesla M10" and parsed["gpus"][0]["memory_total_mib"] == 8191
+# file -> (driver, cuda, attached, [(name, uuid, pci_bus_id, memory_total_mib)])
+XML = {
+    "h100_nvidia-smi-q-x.xml": ("580.159.04", "13.0", 1, [
+        ("NVIDIA H100 80GB HBM3", "GPU-c5320cbb-e4c4-3330-66c4-e9fd3fd0ed83", "00000000:00:06.0", 81559)]),
+    "m10_390.94_v9.xml": ("390.94", None, 1, [
+        ("Tesla M10", "GPU-74f1301f-aa41-e5c6-f5c7-e15484997833", "00000000:1A:00.0", 8191)]),
+    # MIG enabled: the <mig_devices> inside the GPU have their own fb_memory_usage; the GPU's is 81920 MiB.
+    # telegraf trimmed the file to the first GPU while attached_gpus still says 4.
+    "a100_mig_535.54.03_v12.xml": ("535.54.03", "12.2", 4, [
+        ("NVIDIA A100-SXM4-80GB", "GPU-513536b6-7d19-9063-b049-1e69664bb298", "00000000:01:00.0", 81920)]),
+    "t4_515.105.01_v11.xml": ("515.105.01", "11.7", 1, [
+        ("Tesla T4", "GPU-d37e67a5-91dd-3774-a5cb-99096249601a", "00000000:00:1E.0", 15360)]),
+    "gtx1660ti_418.43_nodoctype.xml": ("418.43", "10.1", 1, [
+        ("Graphics Device", "GPU-304a277d-3545-63b8-3a36-dfde3c992989", "00000000:43:00.0", 5912)]),
+    "rtx3080_595.58.03_v13.xml": ("595.58.03", "13.2", 1, [
+        ("NVIDIA GeForce RTX 3080", "GPU-19d6d965-2acc-f646-00f8-4c76979aabb4", "00000000:0C:00.0", 10240)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(XML))
+def test_xml(name):
+    driver, cuda, attached, gpus = XML[name]
+    parsed = nvidia.parse_nvidia_smi_xml(fixture(name))
+    assert (parsed["driver_version"], parsed["cuda_version"], parsed["attached_gpus"]) == (driver, cuda, attached)
+    assert [(g["name"], g["uuid"], g["pci_bus_id"], g["memory_total_mib"]) for g in parsed["gpus"]] == gpus
+    assert [g["index"] for g in parsed["gpus"]] == list(range(len(gpus)))
 
 
 def test_csv_agrees_with_xml():
     csv = nvidia.parse_nvidia_smi_csv(fixture("h100_query.csv"))
     xml = nvidia.parse_nvidia_smi_xml(fixture("h100_nvidia-smi-q-x.xml"))
-    assert csv["driver_version"] == xml["driver_version"]
+    assert csv["driver_version"] == xml["driver_version"] == "580.159.04"
     assert csv["gpus"] == xml["gpus"]
 
 
 @pytest.mark.parametrize("name, version, open_module", [
     ("h100_proc_version.txt", "580.159.04", True),
-    ("proc_384.98_proprietary.txt", "384.98", False),
-    ("proc_545.23.08_proprietary.txt", "545.23.08", False),
+    ("proc_580.173.02_proprietary.txt", "580.173.02", False),
+    ("proc_565.57.01_open.txt", "565.57.01", True),
+    ("proc_525.60.11_open.txt", "525.60.11", True),
+    ("proc_35.3.1_open_aarch64.txt", "35.3.1", True),
 ])
 def test_proc_version(name, version, open_module):
     assert nvidia.parse_proc_version(fixture(name)) == {"driver_version": version, "open_kernel_module": open_module}
 
 
+@pytest.mark.parametrize("text, message", [
+    ("", "is empty"),
+    ("NVRM version: something else entirely\n", "unknown layout"),
+    ("GCC version:  gcc version 12.2.0 (GCC)\n", "unknown layout"),
+])
+def test_proc_version_errors(text, message):
+    with pytest.raises(nvidia.NvidiaParseError, match=message):
+        nvidia.parse_proc_version(text)
+
+
 def test_sys_module_version_and_pci_count():
     lines = fixture("h100_sys.txt").splitlines()
     assert nvidia.parse_sys_module_version(lines[1]) == "580.159.04"
+    assert nvidia.parse_sys_module_version(" 580.159.04\n") == "580.159.04"
+    with pytest.raises(nvidia.NvidiaParseError, match="not a version"):
+        nvidia.parse_sys_module_version("\n")
     entries = [tuple(line.split()[1:]) for line in lines[3:]]
     assert nvidia.count_pci_devices(entries) == 1  # the H100; virtio devices are not GPUs
-    nvswitch = [("0x10de", "0x22a3", "0x068000")] * 4 + [("0x10de", "0x2330", "0x030200")] * 8
-    assert nvidia.count_pci_devices(nvswitch) == 8
+
+
+@pytest.mark.parametrize("entries, count", [
+    # HGX: 8 GPUs (3D controller) and 4 NVSwitches (bridge 0x0680) -> 8
+    ([("0x10de", "0x22a3", "0x068000")] * 4 + [("0x10de", "0x2330", "0x030200")] * 8, 8),
+    # a VGA-class card with its HDMI audio function (0x0403) -> 1
+    ([("0x10de", "0x2206", "0x030000"), ("0x10de", "0x1aef", "0x040300")], 1),
+    # other vendors' display controllers do not count; case and whitespace of sysfs values do not matter
+    ([("0x1a03", "0x2000", "0x030000"), ("0x10DE ", "0x20B0", "0x030200\n")], 1),
+    ([], 0),
+])
+def test_pci_gpu_count(entries, count):
+    assert nvidia.count_pci_devices(entries) == count
+
+
+def test_pci_count_with_other_classes():
+    entries = [("0x10de", "0x22a3", "0x068000")] * 4
+    assert nvidia.count_pci_devices(entries, class_prefixes=("0x0680",)) == 4
 
 
 @pytest.mark.parametrize("text, message", [
     ("", "printed nothing"),
+    (None, "printed nothing"),
     ("<nvidia_smi_log><driver_version>580", "not valid XML"),
+    ("Failed to initialize NVML: Driver/library version mismatch\n", "not valid XML"),
     ("<other/>", "expected <nvidia_smi_log>"),
     ("<nvidia_smi_log><attached_gpus>1</attached_gpus></nvidia_smi_log>", "no <driver_version>"),
     ('<!DOCTYPE x [<!ENTITY a "b">]><nvidia_smi_log/>', "entities"),
+    ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><nvidia_smi_log>&x;'
+     '</nvidia_smi_log>', "entities"),
 ])
 def test_malformed_xml(text, message):
     with pytest.raises(nvidia.NvidiaParseError, match=message):
         nvidia.parse_nvidia_smi_xml(text)
 
 
-def test_truncated_real_xml():
-    text = fixture("h100_nvidia-smi-q-x.xml")
+@pytest.mark.parametrize("name", sorted(XML))
+def test_truncated_real_xml(name):
+    text = fixture(name)
     with pytest.raises(nvidia.NvidiaParseError, match="truncated"):
         nvidia.parse_nvidia_smi_xml(text[: len(text) // 2])
 
 
-def test_gpus_missing_from_the_listing():
-    text = fixture("h100_nvidia-smi-q-x.xml").replace("<attached_gpus>1</attached_gpus>",
-                                                      "<attached_gpus>8</attached_gpus>")
-    with pytest.raises(nvidia.NvidiaParseError, match="reports 8 attached GPUs but lists 1"):
-        nvidia.parse_nvidia_smi_xml(text)
+@pytest.mark.parametrize("name, rc, message", [
+    ("smi_mismatch_570.124.txt", 18, "the NVIDIA kernel module and the user-space library differ (NVML library "
+                                     "570.124) (driver upgraded without a reboot?)"),
+    ("smi_mismatch_580.178.txt", 18, "(NVML library 580.178)"),
+    ("smi_no_devices.txt", 6, "nvidia-smi found no GPU"),
+    ("smi_no_driver.txt", 9, "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded"),
+    ("smi_device_handle.txt", 15, "nvidia-smi cannot reach GPU 0000:0B:00.0: it has probably fallen off the bus"),
+])
+def test_real_failures_become_clear_messages(name, rc, message):
+    assert message in nvidia.classify_nvidia_smi_failure(fixture(name), "", rc)
 
 
 @pytest.mark.parametrize("stdout, stderr, rc, message", [
-    (fixture("smi_mismatch.txt"), "", 18, "kernel module and the user-space library differ (driver upgraded without a "
-                                          "reboot?) (NVML library 580.126)"),
-    ("No devices were found\n", "", 6, "found no GPU"),
-    ("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA "
-     "driver is installed and running.\n", "", 9, "cannot talk to the NVIDIA driver"),
-    ("", "/bin/sh: 1: nvidia-smi: not found\n", 127, "not installed"),
+    ("", "/bin/sh: 1: nvidia-smi: not found\n", 127, "nvidia-smi is not installed"),
+    ("", "bash: nvidia-smi: command not found\n", 127, "nvidia-smi is not installed"),
+    ("", "", 127, "nvidia-smi is not installed"),
+    ("NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA Display "
+     "Driver is properly installed and present in your system.\n", "", 12, "cannot find libnvidia-ml.so"),
     ("", "Segmentation fault\n", 139, "nvidia-smi failed (rc=139): Segmentation fault"),
+    ("", "", 1, "nvidia-smi failed (rc=1): no output"),
 ])
 def test_failures_become_clear_messages(stdout, stderr, rc, message):
     assert message in nvidia.classify_nvidia_smi_failure(stdout, stderr, rc)
@@ -103,12 +163,24 @@ def test_csv_errors():
 def test_summary_problems():
     xml = nvidia.parse_nvidia_smi_xml(fixture("h100_nvidia-smi-q-x.xml"))
     assert nvidia.summarize(xml, pci_count=1)["problems"] == []
-    assert nvidia.summarize(xml, pci_count=2)["problems"] == ["2 NVIDIA GPU(s) on the PCI bus but nvidia-smi sees 1"]
+    assert nvidia.summarize(xml, pci_count=2)["problems"] == ["2 NVIDIA GPUs on the PCI bus but nvidia-smi sees 1"]
     broken = nvidia.summarize(None, "nvidia-smi is not installed", pci_count=8)
     assert broken["problems"] == ["nvidia-smi is not installed",
-                                  "8 NVIDIA GPU(s) on the PCI bus but no NVIDIA driver loaded"]
-    assert broken["present"] is True and broken["driver_version"] is None
+                                  "8 NVIDIA GPUs on the PCI bus but no NVIDIA driver loaded"]
+    assert broken["present"] is True and broken["driver_version"] is None and broken["gpu_count"] is None
+    one = nvidia.summarize(None, None, pci_count=1)
+    assert one["problems"] == ["1 NVIDIA GPU on the PCI bus but no NVIDIA driver loaded"]
     fallback = nvidia.summarize(None, "no devices", sys_version="580.159.04", pci_count=1)
     assert fallback["source"] == "/sys/module/nvidia/version" and fallback["driver_version"] == "580.159.04"
+    proc = nvidia.summarize(None, "x", proc=nvidia.parse_proc_version(fixture("proc_580.173.02_proprietary.txt")))
+    assert proc["source"] == "/proc/driver/nvidia/version" and proc["driver_version"] == "580.173.02"
     none = nvidia.summarize(None, "nvidia-smi is not installed")
     assert none["present"] is False
+
+
+def test_summary_of_a_partial_listing():
+    mig = nvidia.parse_nvidia_smi_xml(fixture("a100_mig_535.54.03_v12.xml"))
+    result = nvidia.summarize(mig, pci_count=4)
+    assert result["gpu_count"] == 1
+    assert result["problems"] == ["nvidia-smi reports 4 NVIDIA GPUs attached but describes only 1",
+                                  "4 NVIDIA GPUs on the PCI bus but nvidia-smi sees 1"]
