@@ -25,7 +25,8 @@ BENCHMARKS = [("inventory", inventory_bench), ("node-runtime", deploy_bench)]
 HEAD = """# Benchmarks
 
 `make bench` runs every benchmark below in one go and rewrites its section of this page. Figures
-are wall-clock times on the machine named in each section; compare figures only within a section.
+are wall-clock times (CPU time where a column says so) on the machine named in each section; compare
+figures only within a section.
 """
 
 

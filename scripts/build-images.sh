@@ -5,31 +5,30 @@
 #
 #   scripts/build-images.sh [debian12] [ubuntu2204] [ubuntu2404]   (default: all three)
 #
-# Cache: every image carries the hash of this script as a label and is rebuilt only when the
-# script changes; the root file system tarball is kept under .cache/images/ so that a lost
-# image is re-imported in seconds. Debian 12 must build; an Ubuntu image whose archive does
-# not answer is skipped with a message (debootstrap uses its default Ubuntu mirror).
+# Recipes: images/common.conf (packages, masked units) and images/<name>.conf (suite).
+# Cache: every image carries a label with the hash of this script and its two recipe files
+# and is rebuilt only when one of them changes. Under .cache/images/: the root file system
+# tarball of each recipe (a lost image is re-imported in seconds) and debootstrap's .deb
+# cache per suite (a recipe change downloads only what is new). Debian 12 must build; an
+# Ubuntu image whose archive does not answer is skipped with a message.
 #
-# Ubuntu: Debian 12 ships no Ubuntu archive keyring, so Ubuntu roots are bootstrapped with
-# --no-check-gpg. These images exist only for tests on this machine; never use them elsewhere.
+# Ubuntu: Debian 12 ships no Ubuntu archive keyring package, so Ubuntu roots are bootstrapped
+# with --no-check-gpg (packages are not signature-checked). These images are test fixtures
+# for this machine only; never use them elsewhere. Mirrors: debootstrap's defaults.
+# Containers of these images stop cleanly with --stop-signal SIGRTMIN+3 (docker import
+# cannot set STOPSIGNAL on this Docker version).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RECIPES="$ROOT/images"
 CACHE="$ROOT/.cache/images"
-RECIPE_HASH=$(sha256sum "$0" | cut -c1-16)
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,openssh-server,iproute2,procps,ca-certificates,gnupg,curl,cron,kmod,iputils-ping,less
 mkdir -p "$CACHE"
 
 log() { printf '[images] %s\n' "$*"; }
 
-suite_of() {
-  case "$1" in
-    debian12) echo "bookworm debian" ;;
-    ubuntu2204) echo "jammy ubuntu" ;;
-    ubuntu2404) echo "noble ubuntu" ;;
-    *) echo "unknown image $1" >&2; return 1 ;;
-  esac
-}
+# One build at a time on this machine (several checkouts may share the Docker engine).
+exec 9>"$CACHE/.lock"
+flock 9
 
 # Debian 12's debootstrap has no script for noble: it is built like gutsy and later.
 ensure_suite_script() {
@@ -39,20 +38,12 @@ ensure_suite_script() {
   fi
 }
 
-# Units that cannot work in a container (no udev, no consoles, read-only kernel interfaces).
-MASK="systemd-udevd.service systemd-udev-trigger.service systemd-udevd-control.socket systemd-udevd-kernel.socket
-getty@.service serial-getty@.service console-getty.service getty-static.service systemd-remount-fs.service
-sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount sys-fs-fuse-connections.mount
-systemd-modules-load.service systemd-firstboot.service systemd-sysctl.service e2scrub_reap.service
-apt-daily.timer apt-daily-upgrade.timer motd-news.timer systemd-networkd-wait-online.service"
-
 prepare_root() {
-  local dir=$1
+  local dir=$1 unit
   for unit in $MASK; do ln -sf /dev/null "$dir/etc/systemd/system/$unit"; done
+  # Each container gets its own machine id and sshd host keys at first boot.
   : >"$dir/etc/machine-id"
-  rm -f "$dir/var/lib/dbus/machine-id"
-  # sshd: host keys are made at first boot (each container its own).
-  rm -f "$dir"/etc/ssh/ssh_host_*
+  rm -f "$dir/var/lib/dbus/machine-id" "$dir"/etc/ssh/ssh_host_*
   mkdir -p "$dir/etc/systemd/system/ssh.service.d"
   printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
     >"$dir/etc/systemd/system/ssh.service.d/keys.conf"
@@ -62,23 +53,31 @@ prepare_root() {
 }
 
 build_one() {
-  local name=$1 tag="aiplatform/base:$1" suite family tarball
-  read -r suite family <<<"$(suite_of "$name")"
-  if [ "$(docker image inspect -f '{{ index .Config.Labels "aiplatform.recipe" }}' "$tag" 2>/dev/null)" = "$RECIPE_HASH" ]; then
-    log "$tag is up to date ($RECIPE_HASH)"
+  local name=$1 tag="aiplatform/base:$1" hash tarball SUITE FAMILY COMPONENTS PACKAGES MASK
+  if [ ! -f "$RECIPES/$name.conf" ]; then
+    log "unknown image $name (no $RECIPES/$name.conf)"; return 1
+  fi
+  # shellcheck source=/dev/null
+  . "$RECIPES/common.conf"
+  # shellcheck source=/dev/null
+  . "$RECIPES/$name.conf"
+  hash=$(cat "$0" "$RECIPES/common.conf" "$RECIPES/$name.conf" | sha256sum | cut -c1-16)
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "aiplatform.recipe" }}' "$tag" 2>/dev/null)" = "$hash" ]; then
+    log "$tag is up to date (recipe $hash)"
     return 0
   fi
-  tarball="$CACHE/$name-$RECIPE_HASH.tar"
+  tarball="$CACHE/$name-$hash.tar"
   if [ ! -s "$tarball" ]; then
-    local dir opts=()
+    local dir opts=(--variant=minbase "--components=$COMPONENTS" "--cache-dir=$CACHE/debs-$SUITE")
+    mkdir -p "$CACHE/debs-$SUITE"
     dir=$(mktemp -d "$CACHE/root-$name.XXXX")
-    ensure_suite_script "$suite"
-    if [ "$family" = ubuntu ]; then opts+=(--no-check-gpg --components=main,universe); fi
-    log "debootstrap $suite into $dir (a few minutes)"
-    if ! debootstrap --variant=minbase "${opts[@]}" --include="$PACKAGES" "$suite" "$dir" >"$CACHE/$name.log" 2>&1; then
+    ensure_suite_script "$SUITE"
+    if [ "$FAMILY" = ubuntu ]; then opts+=(--no-check-gpg); fi
+    log "debootstrap $SUITE into $dir (a few minutes; log: $CACHE/$name.log)"
+    if ! debootstrap "${opts[@]}" --include="$(printf '%s' "$PACKAGES" | tr -s ' \n' ,)" "$SUITE" "$dir" >"$CACHE/$name.log" 2>&1; then
       rm -rf "$dir"
-      if [ "$family" = ubuntu ]; then
-        log "SKIP $tag: debootstrap of $suite failed (archive unreachable?); see $CACHE/$name.log"
+      if [ "$FAMILY" = ubuntu ]; then
+        log "SKIP $tag: debootstrap of $SUITE failed (archive unreachable?); see $CACHE/$name.log"
         return 0
       fi
       log "FAILED $tag: see $CACHE/$name.log"; tail -n 20 "$CACHE/$name.log" >&2; return 1
@@ -86,19 +85,22 @@ build_one() {
     prepare_root "$dir"
     tar -C "$dir" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$dir"
-    rm -f "$CACHE/$name"-*.tar.old
+    # Keep only the tarball of the current recipe.
     find "$CACHE" -maxdepth 1 -name "$name-*.tar" ! -name "$(basename "$tarball")" -delete
   fi
   log "importing $tag"
   docker import \
     --change 'CMD ["/sbin/init"]' \
     --change 'ENV container=docker' \
-    --change "LABEL aiplatform.recipe=$RECIPE_HASH" \
+    --change "LABEL aiplatform.recipe=$hash" \
     "$tarball" "$tag" >/dev/null
-  log "$tag built"
+  log "$tag built (recipe $hash)"
 }
 
-command -v debootstrap >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+command -v debootstrap >/dev/null 2>&1 || {
+  log "installing debootstrap from the OS packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+}
 images=("$@")
 [ ${#images[@]} -gt 0 ] || images=(debian12 ubuntu2204 ubuntu2404)
 for image in "${images[@]}"; do build_one "$image"; done

@@ -8,7 +8,9 @@ PY="$ROOT/.venv/bin/python"
 rm -rf "$DEST"
 mkdir -p "$DEST"
 cd "$ROOT"
-git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' | xargs -0 cp --parents -t "$DEST"
+# Tracked files deleted in the working tree are left out (a checkout in the middle of an edit).
+git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' |
+  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done | xargs -0 cp --parents -t "$DEST"
 cd "$DEST"
 git init -q . && git add -A >/dev/null 2>&1   # ansible-test lists files through git
 # ansible-test bootstraps pip in its sanity venvs with a script from a host that is not
