@@ -48,6 +48,14 @@ prepare_root() {
   printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
     >"$dir/etc/systemd/system/ssh.service.d/keys.conf"
   echo 'APT::Install-Recommends "false";' >"$dir/etc/apt/apt.conf.d/90-no-recommends"
+  # Like an installed Ubuntu: the -updates and -security suites too (jammy's release
+  # containerd is 1.5; its -updates has a current one).
+  if [ "$FAMILY" = ubuntu ]; then
+    local base
+    base=$(awk '/^deb /{print $2; exit}' "$dir/etc/apt/sources.list")
+    printf 'deb %s %s-updates %s\ndeb %s %s-security %s\n' "$base" "$SUITE" "${COMPONENTS//,/ }" \
+      "$base" "$SUITE" "${COMPONENTS//,/ }" >>"$dir/etc/apt/sources.list"
+  fi
   chroot "$dir" apt-get clean
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/tmp/* "$dir"/var/log/*.log
 }

@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Registers a runtime (C(nvidia), C(ascend)) with containerd's CRI plugin in the config format of the installed
     containerd, optionally as the default runtime. The same file provides C(containerd_config_version), which reads
-    C(containerd --version) (2 for 1.x, 3 for 2.x).
+    C(containerd --version) (2 for 1.x, 3 for 2.x), and C(containerd_override_path_ok) (1.6 and later honour
+    C(override_path) in hosts.toml).
 options:
   _input:
     description: The runtime's name.
@@ -56,4 +57,5 @@ class FilterModule(object):
         return {
             "containerd_runtime": containerd.runtime_dropin,
             "containerd_config_version": containerd.config_version,
+            "containerd_override_path_ok": containerd.override_path_ok,
         }

@@ -119,6 +119,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         for name, value in model.group_vars.get("all", {}).items():
             inventory.set_variable("all", name, self._ansible_value(value))
         inventory.set_variable("all", "platform_config_file", self._ansible_value(os.path.abspath(path)))
+        # What the playbooks make on the control machine (site CA, kubeconfig, backups) lives next to the config.
+        inventory.set_variable("all", "platform_artifacts_dir",
+                               self._ansible_value(os.path.join(os.path.dirname(os.path.abspath(path)), "artifacts")))
         inventory.set_variable("all", "platform_config_format", self._ansible_value(result.format))
         for host, host_vars in model.hosts.items():
             inventory.add_host(host)

@@ -36,6 +36,7 @@ GROUPS = (
     "ascend_npu",
     "nfs_server",
     "registry",
+    "offline_repo",
     "arch_amd64",
     "arch_arm64",
 )
@@ -96,6 +97,7 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
     roles = _resolve_roles(config, nodes, chk)
     _check_shares(config, nodes, roles, chk)
     _check_registry(config, roles, chk)
+    _check_offline(config, nodes, roles, chk)
     _check_time_server(config, nodes, chk)
     model = Model()
     has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in nodes)
@@ -110,6 +112,9 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
         for group in (extra_groups or {}).get(name, ()):
             model.add(group, name)
     model.group_vars["all"] = _group_vars(config, model)
+    repo_node = model.group_vars["all"]["platform_offline"].get("repo_node")
+    if repo_node in model.hosts:
+        model.add("offline_repo", repo_node)
     return model, chk.problems
 
 
@@ -341,6 +346,25 @@ def _check_registry(config, roles, chk):
                   "set registry.local.password (vault-encrypted)")
 
 
+def _check_offline(config, nodes, roles, chk):
+    offline = config.get("offline", {})
+    if not offline.get("enabled"):
+        return
+    if not offline.get("bundle"):
+        chk.error(("offline", "bundle"), "the offline install is enabled but names no bundle",
+                  "set offline.bundle to the archive made by playbooks/offline_bundle.yml")
+    if not config.get("registry", {}).get("local", {}).get("enabled"):
+        chk.error(("offline", "enabled"), "the offline install pushes the bundle's images into the local registry, "
+                  "which is off", "set registry.local.enabled: true and give one node the registry role")
+    elif config["registry"]["local"].get("proxy_remote_url"):
+        chk.error(("registry", "local", "proxy_remote_url"), "a pull-through cache refuses the pushes of the "
+                  "offline install", "remove registry.local.proxy_remote_url when offline.enabled is true")
+    repo = offline.get("repo_node")
+    if repo and repo not in set(n.get("hostname") for n in nodes):
+        chk.error(("offline", "repo_node"), "repository node '%s' is not a node of the cluster" % repo,
+                  "use the host name of one of the nodes (or leave it out: the registry node serves it)")
+
+
 def _host_groups(node, roles):
     groups = []  # k8s_cluster holds its hosts through its children
     if "control_plane" in roles:
@@ -453,19 +477,34 @@ def _host_vars(config, node, roles, has_npu):
     return hv
 
 
+def proxied_upstream(url):
+    """The upstream registry name a pull-through cache of ``url`` serves (registry-1.docker.io = docker.io)."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].lower()
+    return "docker.io" if host in ("registry-1.docker.io", "index.docker.io") else host
+
+
 def image_pull_order(registry, mirrors):
-    """Endpoints per upstream registry: local registry, company registry, mirrors, upstream."""
+    """Endpoints per upstream registry: local registry, company registry, mirrors, upstream.
+
+    The local registry keeps every upstream's images under the upstream's name
+    (``<local>/docker.io/library/busybox``), so one registry serves them all without
+    clashes: its endpoint carries that ``path``. A pull-through cache serves only the
+    registry it caches, at the root (``proxy``).
+    """
     order = {}
     local = registry.get("local", {})
     company = registry.get("company", {})
+    proxied = proxied_upstream(local["proxy_remote_url"]) if local.get("proxy_remote_url") else None
     upstreams = list(registry.get("public", []))
-    for upstream in mirrors.get("images", {}):
+    for upstream in list(mirrors.get("images", {})) + ([proxied] if proxied else []):
         if upstream not in upstreams:
             upstreams.append(upstream)
     for upstream in upstreams:
         endpoints = []
-        if local.get("enabled"):
-            endpoints.append({"kind": "local"})
+        if local.get("enabled") and not proxied:
+            endpoints.append({"kind": "local", "path": upstream})
+        elif local.get("enabled") and upstream == proxied:
+            endpoints.append({"kind": "local", "proxy": True})
         if company.get("url"):
             endpoints.append({"kind": "company", "host": company["url"], "insecure": company.get("insecure", False)})
         for url in mirrors.get("images", {}).get(upstream, []):
@@ -492,6 +531,11 @@ def _group_vars(config, model):
     registry = config.get("registry", {})
     mirrors = config.get("mirrors", {})
     registry_hosts = model.groups["registry"]
+    offline = dict(config.get("offline", {}))
+    if offline.get("enabled") and not offline.get("repo_node"):
+        offline["repo_node"] = (registry_hosts or control or [""])[0]
+    elif not offline.get("enabled"):
+        offline.pop("repo_node", None)
     gv = {
         "platform_cluster": cluster,
         "platform_network": network,
@@ -499,6 +543,7 @@ def _group_vars(config, model):
         "platform_registry": registry,
         "platform_registry_host": registry_hosts[0] if registry_hosts else "",
         "platform_mirrors": mirrors,
+        "platform_offline": offline,
         "platform_image_pull_order": image_pull_order(registry, mirrors),
         "platform_container_runtime": config.get("container_runtime", {}),
         "platform_accelerators": config.get("accelerators", {}),

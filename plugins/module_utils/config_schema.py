@@ -271,7 +271,12 @@ SCHEMA = M(
                         "username": F("str", "htpasswd user (empty: no auth)."),
                         "password": F("secret", "htpasswd password (vault-encrypt it)."),
                         "data_dir": F("path", "Where images are stored.", default="/var/lib/registry"),
-                        "proxy_remote_url": F("url", "Run as a pull-through cache of this registry instead."),
+                        "proxy_remote_url": F("url", "Run as a pull-through cache of this registry instead "
+                                                     "(e.g. `https://registry-1.docker.io`); it then serves only "
+                                                     "that registry's images and refuses pushes."),
+                        "gc_schedule": F("str", "When garbage collection runs (systemd `OnCalendar`); the "
+                                                "registry is stopped for its duration.",
+                                         default="Sun *-*-* 03:00:00"),
                     },
                     default={},
                 ),
@@ -287,6 +292,22 @@ SCHEMA = M(
                 ),
                 "public": L("Public registries tried last (upstream names).", F("str", "registry"),
                             default=["docker.io", "registry.k8s.io", "quay.io", "nvcr.io", "ghcr.io"]),
+            },
+            default={},
+        ),
+        "offline": M(
+            "Air-gapped installation from a bundle made by `playbooks/offline_bundle.yml`.",
+            {
+                "enabled": F("bool", "Install from the bundle: packages from its repository on `repo_node`, "
+                                     "images from the local registry. No node needs outside access.", default=False),
+                "bundle": F("path", "The bundle archive on the control machine."),
+                "repo_node": F("hostname", "Node that serves the bundle's package repository. Default: the "
+                                           "registry node."),
+                "repo_port": F("port", "Port of the bundle's package repository (HTTP).", default=8480),
+                "extra_packages": L("Packages the bundle carries besides those the roles install.",
+                                    F("str", "package"), default=[]),
+                "extra_images": L("Images (`registry/name:tag`) the bundle carries besides those the site's "
+                                  "services use.", F("str", "image"), default=[]),
             },
             default={},
         ),

@@ -20,6 +20,16 @@ def config_version(version_output):
     return 3 if match and int(match.group(1)) >= 2 else 2
 
 
+def override_path_ok(version_output):
+    """Whether this containerd honours ``override_path`` in hosts.toml (1.6 and later).
+
+    Unknown (not installed yet, e.g. check mode) counts as yes: the OS packages of every
+    supported release with its -updates suite ship 1.6 or later.
+    """
+    match = re.search(r"\sv?(\d+)\.(\d+)", str(version_output or ""))
+    return not match or (int(match.group(1)), int(match.group(2))) >= (1, 6)
+
+
 def runtime_dropin(name, binary, version=2, default=False):
     """A conf.d file registering an OCI runtime (``nvidia``, ``ascend``) with the CRI plugin."""
     section = _RUNTIME_SECTION[int(version)]

@@ -19,6 +19,17 @@ def test_config_version(output, version):
     assert containerd.config_version(output) == version
 
 
+@pytest.mark.parametrize("output, ok", [
+    ("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n", True),
+    ("containerd github.com/containerd/containerd 1.5.9-0ubuntu3 \n", False),  # Ubuntu 22.04 without -updates
+    ("containerd github.com/containerd/containerd 1.7.12 \n", True),
+    ("containerd github.com/containerd/containerd/v2 v2.0.4 1a43cb6a1035441f9aca8f5666a9b3ef9e70ab20\n", True),
+    ("", True),
+])
+def test_override_path_ok(output, ok):
+    assert containerd.override_path_ok(output) is ok
+
+
 @pytest.mark.parametrize("version, section", [
     (2, ("plugins", "io.containerd.grpc.v1.cri", "containerd")),
     (3, ("plugins", "io.containerd.cri.v1.runtime", "containerd")),

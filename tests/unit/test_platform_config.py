@@ -296,6 +296,69 @@ def test_group_vars():
         "10.1.0.11/32", "10.1.0.21/32", "10.1.0.31/32", "10.1.0.41/32"]
 
 
+def test_local_registry_keeps_each_upstream_under_its_name():
+    order = run(BASE).model.group_vars["all"]["platform_image_pull_order"]
+    assert order["docker.io"][0] == {"kind": "local", "path": "docker.io"}
+    assert order["registry.k8s.io"][0] == {"kind": "local", "path": "registry.k8s.io"}
+
+
+@pytest.mark.parametrize("url, upstream", [
+    ("https://registry-1.docker.io", "docker.io"),
+    ("https://index.docker.io/", "docker.io"),
+    ("https://quay.io", "quay.io"),
+    ("https://harbor.corp.example:8443/v2", "harbor.corp.example:8443"),
+])
+def test_pull_through_cache_serves_only_its_upstream(url, upstream):
+    order = run(mutate(("registry", "local", "proxy_remote_url"), url)).model.group_vars["all"][
+        "platform_image_pull_order"]
+    assert order[upstream][0] == {"kind": "local", "proxy": True}
+    others = [u for u in order if u != upstream]
+    assert others and all(e["kind"] != "local" for u in others for e in order[u])
+
+
+def _offline(**settings):
+    config = copy.deepcopy(BASE)
+    config["offline"] = dict({"enabled": True, "bundle": "/srv/bundles/site.tar"}, **settings)
+    return config
+
+
+def test_offline_repo_node_defaults_to_the_registry_node():
+    result = run(_offline())
+    assert result.errors == []
+    assert result.model.groups["offline_repo"] == ["store-01"]
+    assert result.model.group_vars["all"]["platform_offline"]["repo_node"] == "store-01"
+    result = run(_offline(repo_node="cp-01"))
+    assert result.model.groups["offline_repo"] == ["cp-01"]
+
+
+def test_offline_off_leaves_the_repo_group_empty():
+    result = run(BASE)
+    assert result.model.groups["offline_repo"] == []
+    offline = result.model.group_vars["all"]["platform_offline"]
+    assert offline["enabled"] is False and "repo_node" not in offline
+
+
+@pytest.mark.parametrize("change, text, key", [
+    ({"bundle": None}, "names no bundle", "offline.bundle"),
+    ({"repo_node": "nowhere"}, "repository node 'nowhere' is not a node", "offline.repo_node"),
+    ({"registry_off": True}, "local registry, which is off", "offline.enabled"),
+    ({"proxy": True}, "pull-through cache refuses the pushes", "registry.local.proxy_remote_url"),
+])
+def test_offline_errors(change, text, key):
+    config = _offline()
+    if change.get("bundle", "") is None:
+        del config["offline"]["bundle"]
+    if "repo_node" in change:
+        config["offline"]["repo_node"] = change["repo_node"]
+    if change.get("registry_off"):
+        config["registry"]["local"]["enabled"] = False
+        config["nodes"][3]["roles"] = ["worker"]
+    if change.get("proxy"):
+        config["registry"]["local"]["proxy_remote_url"] = "https://registry-1.docker.io"
+    texts = error_texts(run(config))
+    assert any(text in t and key in t for t in texts), texts
+
+
 def test_vault_values_stay_encrypted_markers():
     source = yaml.safe_dump(mutate(("registry", "local", "username"), "admin"), sort_keys=False)
     source = source.replace("    enabled: true\n", "    enabled: true\n    password: !vault |\n"

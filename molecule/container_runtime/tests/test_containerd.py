@@ -14,30 +14,56 @@ def test_containerd_answers(host):
     assert version.rc == 0 and "Server:" in version.stdout, version.stderr
 
 
+def major(host):
+    """containerd's major version (Ubuntu's -updates pockets carry 2.x, Debian 12 1.6)."""
+    words = host.check_output("containerd --version").split()
+    return int(words[2].lstrip("v").split(".")[0])
+
+
 def test_config(host):
     config_file = host.file("/etc/containerd/config.toml")
     assert config_file.mode == 0o600  # holds registry credentials
     config = toml(host, "/etc/containerd/config.toml")
-    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
-    assert config["version"] == 2
-    assert cri["sandbox_image"] == "registry.k8s.io/pause:3.10"
-    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
-    assert cri["registry"]["config_path"] == "/etc/containerd/certs.d"
-    assert cri["registry"]["configs"]["harbor.corp.example:443"]["auth"]["username"] == "puller"
+    if major(host) >= 2:
+        assert config["version"] == 3
+        images = config["plugins"]["io.containerd.cri.v1.images"]
+        runtime = config["plugins"]["io.containerd.cri.v1.runtime"]
+        assert images["pinned_images"]["sandbox"] == "registry.k8s.io/pause:3.10"
+        assert runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
+        registry = images["registry"]
+    else:
+        assert config["version"] == 2
+        cri = config["plugins"]["io.containerd.grpc.v1.cri"]
+        assert cri["sandbox_image"] == "registry.k8s.io/pause:3.10"
+        assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
+        registry = cri["registry"]
+    assert registry["config_path"] == "/etc/containerd/certs.d"
+    assert registry["configs"]["harbor.corp.example:443"]["auth"]["username"] == "puller"
+
+
+def test_containerd_loaded_the_config(host):
+    # containerd itself parsed the file: what it runs with is what we rendered.
+    dump = host.run("containerd config dump")
+    assert dump.rc == 0, dump.stderr
+    assert "/etc/containerd/certs.d" in dump.stdout and "SystemdCgroup = true" in dump.stdout
 
 
 def test_pull_order_for_docker_io(host):
     hosts = toml(host, "/etc/containerd/certs.d/docker.io/hosts.toml")
     assert hosts["server"] == "https://registry-1.docker.io"
-    assert list(hosts["host"]) == ["https://" + LOCAL, "https://harbor.corp.example:443", "https://mirror.corp.example"]
-    assert hosts["host"]["https://" + LOCAL]["ca"] == "/etc/containerd/certs.d/%s/ca.crt" % LOCAL
+    # The local registry keeps docker.io's images under docker.io/ (override_path: the URL holds /v2/).
+    local = "https://%s/v2/docker.io" % LOCAL
+    assert list(hosts["host"]) == [local, "https://harbor.corp.example:443", "https://mirror.corp.example"]
+    assert hosts["host"][local]["ca"] == "/etc/containerd/certs.d/%s/ca.crt" % LOCAL
+    assert hosts["host"][local]["override_path"] is True
+    assert "override_path" not in hosts["host"]["https://harbor.corp.example:443"]
     assert all(h["capabilities"] == ["pull", "resolve"] for h in hosts["host"].values())
 
 
 def test_pull_order_for_k8s_images(host):
     hosts = toml(host, "/etc/containerd/certs.d/registry.k8s.io/hosts.toml")
     assert hosts["server"] == "https://registry.k8s.io"
-    assert list(hosts["host"]) == ["https://" + LOCAL]
+    assert list(hosts["host"]) == ["https://%s/v2/registry.k8s.io" % LOCAL]
 
 
 def test_registry_ca(host):
