@@ -31,7 +31,7 @@ def test_systemd_is_pid_1(host):
 def test_artifacts_directory(host):
     directory = host.file("/etc/aiplatform")
     assert directory.is_directory
-    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o750)
+    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o755)
 
 
 def test_node_description(host):
