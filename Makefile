@@ -35,8 +35,9 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# The Docker engine, and the tools the control machine needs to build an offline bundle.
 docker:
-	@$(STAGE) docker scripts/ensure-docker.sh
+	@$(STAGE) docker bash -c 'scripts/ensure-docker.sh && scripts/ensure-tools.sh'
 
 images: docker
 	@$(STAGE) images scripts/build-images.sh

@@ -1,0 +1,46 @@
+"""The nodes could not reach the outside, and still got every package and image: from the
+bundle's repository and the site registry on off-repo-01."""
+import pytest
+
+REPO = "http://172.31.243.11:8480"
+CREDS = "pusher:not-a-real-password-6"
+
+
+def test_no_route_out(host):
+    # A check that fails when the node can reach the outside: its own OS archive (the URL the
+    # image came with, kept in the backup of sources.list) and public addresses must not answer.
+    backups = host.run("cat /etc/apt/sources.list.*~").stdout.split()
+    archives = sorted({w.split("/")[2] for w in backups if w.startswith("http")})
+    assert archives, "no backup of the original sources.list"
+    targets = [(name, 80) for name in archives] + [("1.1.1.1", 443), ("8.8.8.8", 53)]
+    for address, port in targets:
+        probe = host.run("timeout 8 python3 -c \"import socket; socket.create_connection(('%s', %d), 3)\""
+                         % (address, port))
+        assert probe.rc != 0, "%s:%d answered from inside the air gap" % (address, port)
+
+
+def test_apt_reads_only_the_bundle(host):
+    sources = host.run("apt-get indextargets --format '$(URI)'").stdout.split()
+    assert sources and all(uri.startswith(REPO + "/debian12-amd64/") for uri in sources), sources
+    assert host.file("/etc/apt/keyrings/aiplatform-offline.asc").contains("BEGIN PGP PUBLIC KEY BLOCK")
+
+
+@pytest.mark.parametrize("package", ["containerd", "chrony", "conntrack", "ca-certificates"])
+def test_packages_came_from_the_bundle(host, package):
+    assert host.package(package).is_installed
+    policy = host.check_output("apt-cache policy %s", package)
+    assert REPO + "/debian12-amd64" in policy, policy
+
+
+def test_bundle_repository_is_signed(host):
+    update = host.run("apt-get update -o Debug::NoLocking=1")
+    assert update.rc == 0 and "NO_PUBKEY" not in update.stderr and "not signed" not in update.stderr, update.stderr
+
+
+def test_images_come_from_the_site_registry(host):
+    pull = host.run("ctr -n verify images pull --hosts-dir /etc/containerd/certs.d --user %s "
+                    "docker.io/aiplatform/hello:1", CREDS)
+    assert pull.rc == 0, pull.stderr
+    pause = host.run("ctr -n verify images pull --hosts-dir /etc/containerd/certs.d --user %s "
+                     "registry.k8s.io/pause:3.10", CREDS)
+    assert pause.rc == 0, pause.stderr

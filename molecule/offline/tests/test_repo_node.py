@@ -1,0 +1,30 @@
+"""The repository node: verified bundle in place, repository served, images in the registry."""
+import json
+
+testinfra_hosts = ["off-repo-01"]
+
+
+def test_bundle_verified_and_served(host):
+    assert host.file("/var/lib/aiplatform/offline/bundle/SHA256SUMS").exists
+    check = host.run("cd /var/lib/aiplatform/offline/bundle && sha256sum -c --quiet SHA256SUMS")
+    assert check.rc == 0, check.stdout
+    assert not host.file("/var/lib/aiplatform/offline/staging").exists
+    service = host.service("aiplatform-offline-repo")
+    assert service.is_running and service.is_enabled
+
+
+def test_manifest_lists_every_artifact_with_sha256(host):
+    manifest = json.loads(host.file("/var/lib/aiplatform/offline/bundle/manifest.json").content_string)
+    assert manifest["targets"] == ["debian12-amd64"]
+    kinds = {a["kind"] for a in manifest["artifacts"]}
+    assert kinds == {"package", "image"}
+    assert all(len(a["sha256"]) == 64 and a["name"] and a["source"] for a in manifest["artifacts"])
+    names = {a["name"] for a in manifest["artifacts"]}
+    assert {"containerd", "docker-registry", "chrony", "docker.io/aiplatform/hello:1"} <= names
+
+
+def test_images_are_in_the_registry(host):
+    catalog = host.check_output(
+        "curl -sf --cacert /etc/aiplatform/pki/ca.crt -u pusher:not-a-real-password-6 https://172.31.243.11:5000/v2/_catalog")
+    repositories = json.loads(catalog)["repositories"]
+    assert "docker.io/aiplatform/hello" in repositories and "registry.k8s.io/pause" in repositories

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters of the offline bundle: thin wrappers over module_utils/offline.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: offline_apt_sources
+short_description: APT sources of an OS release's archive for one architecture
+version_added: 0.1.0
+description:
+  - C(deb) lines (release, updates, security) for a config OS name (C(debian12), C(ubuntu2204)...). The same file
+    provides the other filters of the offline bundle (C(offline_targets), C(offline_default_mirror),
+    C(offline_canonical_image), C(offline_package_artifacts), C(offline_image_artifacts), C(offline_bundle_problems),
+    C(offline_sums_problems), C(offline_fact_target), C(offline_push_target), C(offline_layout_refs)); docs/offline.md describes them.
+options:
+  _input:
+    description: OS name from the config.
+    type: str
+    required: true
+  arch:
+    description: Debian architecture.
+    type: str
+    required: true
+  mirror:
+    description: Archive URL.
+    type: str
+    required: true
+  keyring:
+    description: Keyring that signs the archive.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Sources of Debian 12 on arm64
+  ansible.builtin.debug:
+    msg: "{{ 'debian12' | aiplatform.cluster.offline_apt_sources('arm64', 'http://mirror.example/debian', '/usr/share/keyrings/debian-archive-keyring.gpg') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: deb lines.
+  type: list
+  elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.aiplatform.cluster.plugins.module_utils import offline
+
+
+def _apt_sources(os_name, arch, mirror, keyring):
+    try:
+        return offline.apt_sources(os_name, arch, mirror, keyring)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def _default_mirror(own_sources, distro, builder_distro):
+    try:
+        return offline.default_mirror(own_sources, distro, builder_distro)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def _canonical(ref):
+    try:
+        return offline.canonical_image(ref)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def _fact_target(facts):
+    return offline.target_name(offline.fact_os_name(facts.get("distribution"), facts.get("distribution_version")),
+                               offline.fact_arch(facts.get("architecture")))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "offline_apt_sources": _apt_sources,
+            "offline_targets": offline.targets,
+            "offline_default_mirror": _default_mirror,
+            "offline_canonical_image": _canonical,
+            "offline_package_artifacts": offline.package_artifacts,
+            "offline_image_artifacts": offline.image_artifacts,
+            "offline_bundle_problems": offline.bundle_problems,
+            "offline_sums_problems": offline.sums_problems,
+            "offline_fact_target": _fact_target,
+            "offline_push_target": offline.push_target,
+            "offline_layout_refs": offline.layout_refs,
+        }
