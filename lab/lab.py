@@ -69,7 +69,9 @@ def ensure_network(hosts):
             sys.exit("lab: network %s has subnet %s, the config says %s: run `lab.py down` first"
                      % (NETWORK, found.stdout.strip(), subnet))
         return
-    sh("docker", "network", "create", "--subnet", subnet, "--label", LABEL, NETWORK)
+    # AIPLATFORM_LAB_INTERNAL=1: a network with no route out (air-gapped site; the offline benchmark).
+    internal = ["--internal"] if os.environ.get("AIPLATFORM_LAB_INTERNAL") == "1" else []
+    sh("docker", "network", "create", "--subnet", subnet, "--label", LABEL, *internal, NETWORK)
 
 
 SETUP = r"""
@@ -182,8 +184,9 @@ def summary(log_path):
     print("Skipped here: the GPU and NPU runtime stages (tags gpu, npu): the NVIDIA container toolkit and the "
           "Ascend Docker Runtime come from vendor repositories this machine cannot reach (molecule 'accelerators' "
           "tests those roles with stand-ins). In containers, node preparation leaves kernel modules, kernel-wide "
-          "sysctls, swap and the clock to the host (said in the run). Not in site.yml yet: registry, NFS, kubeadm, "
-          "platform; see docs/testing.md.")
+          "sysctls, swap and the clock to the host, and the nfs stage writes exports and fstab but neither exports "
+          "nor mounts (this kernel has no NFS; said in the run). The offline stages run only with offline.enabled "
+          "(molecule 'offline' tests them). Not in site.yml yet: kubeadm, platform, verify; see docs/testing.md.")
     return 1 if bad else 0
 
 

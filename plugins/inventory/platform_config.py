@@ -121,7 +121,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         inventory.set_variable("all", "platform_config_file", self._ansible_value(os.path.abspath(path)))
         # What the playbooks make on the control machine (site CA, kubeconfig, backups) lives next to the config.
         inventory.set_variable("all", "platform_artifacts_dir",
-                               self._ansible_value(os.path.join(os.path.dirname(os.path.abspath(path)), "artifacts")))
+                               self._ansible_value(os.path.join(os.path.dirname(os.path.abspath(path)), ".aiplatform")))
         inventory.set_variable("all", "platform_config_format", self._ansible_value(result.format))
         for host, host_vars in model.hosts.items():
             inventory.add_host(host)

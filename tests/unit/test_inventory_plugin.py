@@ -41,6 +41,16 @@ def test_lab_inventory():
     assert data["accelerator_h100"]["hosts"] == ["lab-gpu-01"]
 
 
+def test_artifacts_next_to_the_config_are_not_inventory(tmp_path):
+    """The site CA and bundle build live in <config dir>/.aiplatform: Ansible must not parse them."""
+    directory = tmp_path / "site"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), directory)
+    (directory / ".aiplatform" / "pki").mkdir(parents=True)
+    (directory / ".aiplatform" / "pki" / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n")
+    data = listed(inventory(str(directory)))
+    assert data["_meta"]["hostvars"]["lab-cp-01"]["platform_artifacts_dir"] == str(directory / ".aiplatform")
+
+
 def test_customer_template_is_valid():
     data = listed(inventory(os.path.join(ROOT, "inventories", "customer")))
     assert data["ascend_npu"]["hosts"] == ["npu-01"]

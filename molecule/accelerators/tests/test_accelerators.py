@@ -1,28 +1,34 @@
 """containerd really loads the GPU/NPU runtime registrations; the NIC plan is applied once."""
 import json
+import tomllib
 
 
-def dump(host):
+def loaded_runtimes(host):
+    """The CRI runtime section of what containerd itself loaded (`containerd config dump`):
+    config version 2 (containerd 1.x, Debian 12) or 3 (2.x, Ubuntu's -updates)."""
     result = host.run("containerd config dump")
     assert result.rc == 0, result.stderr
-    return result.stdout
+    plugins = tomllib.loads(result.stdout)["plugins"]
+    section = plugins.get("io.containerd.cri.v1.runtime") or plugins["io.containerd.grpc.v1.cri"]
+    return section["containerd"]
 
 
 def test_gpu_node_defaults_to_nvidia(host):
     if host.backend.get_hostname() != "acc-gpu-01":
         return
-    config = dump(host)
-    assert 'default_runtime_name = "nvidia"' in config
-    assert 'BinaryName = "/usr/bin/nvidia-container-runtime"' in config
+    runtimes = loaded_runtimes(host)
+    assert runtimes["default_runtime_name"] == "nvidia"
+    assert runtimes["runtimes"]["nvidia"]["options"]["BinaryName"] == "/usr/bin/nvidia-container-runtime"
     assert host.run("ctr version").rc == 0
 
 
 def test_npu_node_defaults_to_ascend(host):
     if not host.backend.get_hostname().startswith("acc-npu"):
         return
-    config = dump(host)
-    assert 'default_runtime_name = "ascend"' in config
-    assert 'BinaryName = "/usr/local/Ascend/Ascend-Docker-Runtime/ascend-docker-runtime"' in config
+    runtimes = loaded_runtimes(host)
+    assert runtimes["default_runtime_name"] == "ascend"
+    assert runtimes["runtimes"]["ascend"]["options"]["BinaryName"] == (
+        "/usr/local/Ascend/Ascend-Docker-Runtime/ascend-docker-runtime")
 
 
 def test_nic_plan_applied_once(host):
