@@ -19,8 +19,9 @@ sys.path.insert(0, HERE)
 
 import deploy_bench  # noqa: E402
 import inventory_bench  # noqa: E402
+import offline_bench  # noqa: E402
 
-BENCHMARKS = [("inventory", inventory_bench), ("node-runtime", deploy_bench)]
+BENCHMARKS = [("inventory", inventory_bench), ("node-runtime", deploy_bench), ("offline", offline_bench)]
 
 HEAD = """# Benchmarks
 

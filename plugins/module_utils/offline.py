@@ -218,9 +218,10 @@ def bundle_problems(manifest, targets, packages, images):
 
 
 def sums_problems(check_output):
-    """Failed lines of `sha256sum -c --quiet` as messages naming the file."""
+    """Failed lines of `sha256sum -c --quiet` (its output as text, or a list of lines) as messages naming the file."""
     problems = []
-    for line in check_output.splitlines():
+    lines = check_output if isinstance(check_output, list) else check_output.splitlines()
+    for line in lines:
         line = line.strip()
         if not line or line.startswith("sha256sum:"):
             continue  # its own notes; each file's verdict follows on its own line

@@ -140,6 +140,7 @@ def test_sums_problems():
            "sha256sum: packages/debian12-amd64/jq_1.6-2.1_amd64.deb: No such file or directory\n"
            "packages/debian12-amd64/jq_1.6-2.1_amd64.deb: FAILED open or read\n"
            "sha256sum: WARNING: 1 computed checksum did NOT match\n")
+    assert offline.sums_problems(out.splitlines()) == offline.sums_problems(out)
     assert offline.sums_problems(out) == [
         "packages/debian12-amd64/chrony_4.3-2_amd64.deb is corrupted (its sha256 differs from the bundle's SHA256SUMS)",
         "packages/debian12-amd64/jq_1.6-2.1_amd64.deb is missing from the bundle",
