@@ -44,7 +44,7 @@ def test_lab_inventory():
 def test_artifacts_next_to_the_config_are_not_inventory(tmp_path):
     """The site CA and bundle build live in <config dir>/.aiplatform: Ansible must not parse them."""
     directory = tmp_path / "site"
-    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), directory)
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), directory, ignore=shutil.ignore_patterns(".aiplatform"))
     (directory / ".aiplatform" / "pki").mkdir(parents=True)
     (directory / ".aiplatform" / "pki" / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n")
     data = listed(inventory(str(directory)))
