@@ -67,8 +67,11 @@ molecule: venv docker images
 lab: venv docker images
 	$(PY) lab/lab.py up
 	@# GPU/NPU runtimes need vendor packages no registry here serves: skipped, and said so.
+	@# Kubernetes: prepared for real (kubeadm_lifecycle false in the lab), the lifecycle in check mode.
 	@rc=0; ansible-playbook site.yml -i inventories/lab --skip-tags gpu,npu | tee .cache/lab-run.log || rc=$$?; \
-	  $(PY) lab/lab.py summary .cache/lab-run.log; exit $$rc
+	  [ $$rc -ne 0 ] || ansible-playbook site.yml -i inventories/lab --tags kubeadm --check -e @lab/kubeadm-check.yml \
+	    | tee .cache/lab-check.log || rc=$$?; \
+	  $(PY) lab/lab.py summary .cache/lab-run.log .cache/lab-check.log; exit $$rc
 
 lab-down:
 	$(PY) lab/lab.py down

@@ -4,7 +4,8 @@
     lab.py up        create the network and the containers, wait until SSH answers
     lab.py down      remove them
     lab.py status    what runs
-    lab.py summary LOG   what the site.yml run in LOG did, per host and per stage
+    lab.py summary LOG [CHECKLOG]   what the site.yml run in LOG did, per host and per stage, and what
+                                    the check-mode run in CHECKLOG covered (the Kubernetes lifecycle)
 
 The node list comes from the inventory plugin (`ansible-inventory --list`), so the
 config stays the single source of truth: each node gets its IP, its host name, the
@@ -156,37 +157,80 @@ RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s
 PLAY = re.compile(r"^PLAY \[(.*)\] \*+")
 
 
-def summary(log_path):
-    """What the run did: the plays (stages) that ran, and the recap per host."""
-    with open(log_path) as handle:
-        text = handle.read()
-    plays = []  # [name, number of tasks that ran]
+def _plays(text):
+    """[name, number of tasks that ran] per play of an ansible-playbook log."""
+    plays = []
     for line in text.splitlines():
         match = PLAY.match(line)
         if match:
             plays.append([match.group(1), 0])
         elif line.startswith("TASK [") and plays and "Validating arguments" not in line:
             plays[-1][1] += 1
+    return plays
+
+
+# What each stage of site.yml can do in the lab, and why not more: (how it runs, why).
+STAGE_NOTES = {
+    "Node preparation": ("for real", "in containers kernel modules, kernel-wide sysctls, swap and the clock stay "
+                                     "the host's (the run says so)"),
+    "GPU runtime": ("skipped (--skip-tags gpu)", "the NVIDIA container toolkit comes from a vendor repository this "
+                                                 "machine cannot reach; molecule 'accelerators' tests the role"),
+    "NPU runtime": ("skipped (--skip-tags npu)", "the Ascend Docker Runtime is a vendor package; molecule "
+                                                 "'accelerators' tests the role with a stand-in"),
+    "Offline repository": ("not in this config", "runs only with offline.enabled; molecule 'offline' tests it"),
+    "Offline images into the site registry": ("not in this config", "runs only with offline.enabled"),
+    "Shared storage": ("for real, without exporting or mounting", "this kernel has no NFS server or client"),
+    "Kubernetes": ("for real up to the rendered, validated kubeadm config and pod network manifest; packages, "
+                   "init, joins, pod network apply, labels in check mode",
+                   "no Kubernetes package or image is reachable here (kubeadm_lifecycle: false in the lab)"),
+    "Platform services": ("for real up to the rendered manifests; not applied",
+                          "no cluster to apply to (docs/platform.md)"),
+    "Verify - read the cluster": ("says what it would check; nothing verified", "no cluster to ask (docs/verify.md)"),
+    "Verify - probe every node": ("not probed", "no cluster"),
+    "Verify - report": ("no report", "no cluster"),
+}
+
+
+def _stage_rows(plays):
+    rows = []
+    for name, tasks in plays:
+        how, why = STAGE_NOTES.get(name, ("for real", ""))
+        if not tasks and not how.startswith(("skipped", "not in")):
+            how, why = "no task ran", why or "no host of this stage in the lab"
+        rows.append((name, "%s (%d tasks)" % (how, tasks) if tasks else how, why))
+    return rows
+
+
+def summary(log_path, check_path=None):
+    """What the run did: per stage of site.yml, how it ran here (for real, check mode, skipped) and
+    why not more; the recap per host; with check_path, the stages the check-mode run covered."""
+    with open(log_path) as handle:
+        text = handle.read()
+    plays = _plays(text)
     rows = [m.groups() for m in (RECAP.match(line) for line in text.splitlines()) if m]
     print("\n== Lab summary (%s)" % os.path.relpath(log_path, ROOT))
-    print("Stages that ran for real on the lab containers:")
-    for name, tasks in plays:
-        if tasks:
-            print("  - %s (%d tasks)" % (name, tasks))
-    skipped = [name for name, tasks in plays if not tasks]
-    if skipped:
-        print("Stages skipped in this run: " + ", ".join(skipped))
+    seen = set(name for name, _tasks in plays)
+    # Stages the run never opened (filtered out by --skip-tags) are listed too, with their reason.
+    plays += [[name, 0] for name in STAGE_NOTES if name not in seen and STAGE_NOTES[name][0].startswith("skipped")]
+    for name, how, why in _stage_rows(plays):
+        print("  - %s: %s%s" % (name, how, (". Why: " + why) if why else ""))
     print("%-14s %5s %8s %12s %7s %8s" % ("host", "ok", "changed", "unreachable", "failed", "skipped"))
     bad = 0
     for host, ok, changed, unreachable, failed, skipped in rows:
         print("%-14s %5s %8s %12s %7s %8s" % (host, ok, changed, unreachable, failed, skipped))
         bad += int(unreachable) + int(failed)
-    print("Skipped here: the GPU and NPU runtime stages (tags gpu, npu): the NVIDIA container toolkit and the "
-          "Ascend Docker Runtime come from vendor repositories this machine cannot reach (molecule 'accelerators' "
-          "tests those roles with stand-ins). In containers, node preparation leaves kernel modules, kernel-wide "
-          "sysctls, swap and the clock to the host, and the nfs stage writes exports and fstab but neither exports "
-          "nor mounts (this kernel has no NFS; said in the run). The offline stages run only with offline.enabled "
-          "(molecule 'offline' tests them). Not in site.yml yet: kubeadm, platform, verify; see docs/testing.md.")
+    if check_path and os.path.exists(check_path):
+        with open(check_path) as handle:
+            checked = handle.read()
+        print("Check mode (site.yml --tags kubeadm --check -e @lab/kubeadm-check.yml: the Kubernetes lifecycle as "
+              "it would run with packages reachable):")
+        for name, tasks in _plays(checked):
+            if tasks:
+                print("  - %s (%d tasks)" % (name, tasks))
+        for host, ok, changed, unreachable, failed, skipped in (m.groups() for m in (RECAP.match(line) for line in
+                                                                checked.splitlines()) if m):
+            print("%-14s %5s %8s %12s %7s %8s" % (host, ok, changed, unreachable, failed, skipped))
+            bad += int(unreachable) + int(failed)
     return 1 if bad else 0
 
 
@@ -201,7 +245,8 @@ def main(argv):
     elif argv[1] == "status":
         status()
     else:
-        return summary(argv[2] if len(argv) > 2 else os.path.join(ROOT, ".cache", "lab-run.log"))
+        return summary(argv[2] if len(argv) > 2 else os.path.join(ROOT, ".cache", "lab-run.log"),
+                       argv[3] if len(argv) > 3 else None)
     return 0
 
 

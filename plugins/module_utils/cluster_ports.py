@@ -28,7 +28,7 @@ def port_table(roles, cluster=None, network=None, registry_port=None):
         table += [("10250", "tcp", "kubelet", True), ("10256", "tcp", "kube-proxy health", True),
                   ("%s:%s" % (first, last), "tcp", "NodePort services", False),
                   ("%s:%s" % (first, last), "udp", "NodePort services", False)]
-        if cluster.get("cni", "calico") == "calico":
+        if cluster.get("cni", "flannel") == "calico":
             table += [("179", "tcp", "calico BGP", False), ("4789", "udp", "calico VXLAN", False),
                       ("5473", "tcp", "calico typha", False)]
         else:

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
@@ -97,6 +98,9 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
     roles = _resolve_roles(config, nodes, chk)
     _check_shares(config, nodes, roles, chk)
     _check_registry(config, roles, chk)
+    _check_ha(config, roles, chk)
+    _check_cni(config, chk)
+    _check_services(config, nodes, chk)
     _check_offline(config, nodes, roles, chk)
     _check_time_server(config, nodes, chk)
     model = Model()
@@ -344,6 +348,51 @@ def _check_registry(config, roles, chk):
     if local.get("username") and not local.get("password"):
         chk.error(("registry", "local", "password"), "a registry user is set without a password",
                   "set registry.local.password (vault-encrypted)")
+
+
+def _check_ha(config, roles, chk):
+    cluster = config.get("cluster", {})
+    several = sum(1 for r in roles if "control_plane" in r) > 1
+    if several and cluster.get("ha_mode") == "kube-vip" and not cluster.get("vip") \
+            and not cluster.get("control_plane_endpoint"):
+        chk.error(("cluster", "vip"), "ha_mode kube-vip with several control-plane nodes needs a virtual IP",
+                  "set cluster.vip to a free address on the node network, or use ha_mode: local-proxy")
+    if cluster.get("vip") and cluster.get("ha_mode", "local-proxy") != "kube-vip":
+        chk.warning(("cluster", "vip"), "vip is set but ha_mode is not kube-vip, so nothing holds it",
+                    "set cluster.ha_mode: kube-vip, or remove cluster.vip")
+
+
+def _check_cni(config, chk):
+    mirrors = config.get("mirrors", {})
+    digest = mirrors.get("calico_operator_manifest_sha256") or ""
+    if digest and not re.match(r"^[0-9a-fA-F]{64}$", digest):
+        chk.error(("mirrors", "calico_operator_manifest_sha256"), "is not a sha256 (64 hex digits)",
+                  "write the output of sha256sum for the reviewed tigera-operator.yaml")
+    elif config.get("cluster", {}).get("cni") == "calico" and not digest:
+        chk.warning(("cluster", "cni"), "calico's operator manifest is only applied with its sha256, and "
+                    "mirrors.calico_operator_manifest_sha256 is empty: the kubeadm stage will stop",
+                    "review tigera-operator.yaml and set mirrors.calico_operator_manifest_sha256, or use cni: flannel")
+
+
+def _check_services(config, nodes, chk):
+    services = config.get("services", {})
+    digest = services.get("volcano_manifest_sha256") or ""
+    if digest and not re.match(r"^[0-9a-fA-F]{64}$", digest):
+        chk.error(("services", "volcano_manifest_sha256"), "is not a sha256 (64 hex digits)",
+                  "write the output of sha256sum for the reviewed Volcano manifest")
+    elif services.get("volcano") and not digest:
+        chk.warning(("services", "volcano"), "Volcano's manifest is only applied with its sha256, and "
+                    "services.volcano_manifest_sha256 is empty: the platform stage will stop",
+                    "review the manifest and set services.volcano_manifest_sha256, or set services.volcano: false")
+    app = services.get("application") or {}
+    if app.get("chart") and app.get("manifests_dir"):
+        chk.error(("services", "application"), "names both a Helm chart and a manifests directory",
+                  "keep one of services.application.chart and services.application.manifests_dir")
+    has_npu = any((n.get("accelerator") or {}).get("vendor") == "huawei" for n in nodes)
+    if has_npu and services.get("monitoring", True) and not services.get("npu_exporter_image"):
+        chk.warning(("services", "npu_exporter_image"), "the cluster has NPU nodes and monitoring is on, but no NPU "
+                    "exporter image is given: NPUs will not be monitored",
+                    "set services.npu_exporter_image to the image your site uses for Huawei's npu-exporter")
 
 
 def _check_offline(config, nodes, roles, chk):

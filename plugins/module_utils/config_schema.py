@@ -42,7 +42,7 @@ SCHEMA_VERSION = 1
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _K8S_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
-_URL = re.compile(r"^(https?|file)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL = re.compile(r"^((https?)://[^\s/$.?#][^\s]*|file:///[^\s]+)$", re.IGNORECASE)
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$")
 _IMAGE_REF = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -193,8 +193,16 @@ SCHEMA = M(
                 "api_port": F("port", "API server port.", default=6443, legacy="DLWS: `k8sAPIport`"),
                 "control_plane_endpoint": F("str", "`host:port` clients use for the API server (a VIP or DNS name "
                                                    "for HA). Default: first control-plane node's `ip:api_port`."),
+                "ha_mode": F("str", "How nodes reach the API servers when there are several control-plane nodes and no "
+                                    "`control_plane_endpoint`: `local-proxy` (haproxy on every node on 127.0.0.1) or "
+                                    "`kube-vip` (a virtual IP, `vip`, held by one control-plane node at a time).",
+                             default="local-proxy", choices=("local-proxy", "kube-vip")),
+                "vip": F("ip", "Virtual IP of the API servers (`ha_mode: kube-vip`): a free address on the node network."),
+                "vip_interface": F("str", "Interface kube-vip announces `vip` on. Default: the one holding the node's IP."),
                 "kube_proxy_mode": F("str", "kube-proxy mode.", default="ipvs", choices=("ipvs", "iptables")),
-                "cni": F("str", "Pod network plugin.", default="calico", choices=("calico", "flannel")),
+                "cni": F("str", "Pod network plugin: flannel (built from the config, images pinned) or calico "
+                         "(the Tigera operator; the site pins its manifest's sha256, docs/kubeadm.md).",
+                         default="flannel", choices=("calico", "flannel")),
                 "etcd_members": F("int", "Number of etcd members taken from the control-plane nodes when no node "
                                          "has the `etcd` role (1, 3 or 5).", choices=(1, 3, 5),
                                   legacy="DLWS: `etcd_node_num`"),
@@ -321,7 +329,16 @@ SCHEMA = M(
                                           "company registries, before the upstream.", default={}),
                 "image_repository": F("str", "Repository for Kubernetes control-plane images (kubeadm "
                                              "`imageRepository`).", default="registry.k8s.io"),
-                "kubernetes_packages": F("url", "Kubernetes package repository (empty: the upstream one)."),
+                "kubernetes_packages": F("url", "Kubernetes package repository in the upstream layout (`<url>/v1.31/deb/`; "
+                                                "empty: the upstream one)."),
+                "kubernetes_packages_key_sha256": F("str", "sha256 of that repository's `Release.key`; the key is "
+                                                           "verified before APT trusts it (required to install "
+                                                           "Kubernetes packages from a repository)."),
+                "calico_operator_manifest": F("url", "Where Calico's `tigera-operator.yaml` is downloaded from "
+                                                     "(cluster.cni calico; empty: upstream's of the version the "
+                                                     "collection pins, docs/kubeadm.md)."),
+                "calico_operator_manifest_sha256": F("str", "sha256 of that manifest, set after reviewing it "
+                                                            "(required for cluster.cni calico)."),
                 "nvidia_packages": F("url", "NVIDIA container toolkit repository (empty: the upstream one)."),
             },
             default={},
@@ -354,7 +371,27 @@ SCHEMA = M(
                 "nfs_storage": F("bool", "StorageClass / PVs for the NFS shares.", default=True),
                 "metrics_server": F("bool", "metrics-server.", default=True),
                 "monitoring": F("bool", "Prometheus, Grafana, node/DCGM/NPU exporters.", default=True),
-                "volcano": F("bool", "Volcano batch scheduler.", default=True),
+                "volcano": F("bool", "Volcano batch scheduler (needs `volcano_manifest_sha256`).", default=False),
+                "npu_exporter_image": F("str", "Image of Huawei's NPU exporter (the site provides it; empty: no NPU "
+                                               "exporter, and verify says so on NPU nodes)."),
+                "volcano_manifest": F("url", "Where Volcano's installer manifest is downloaded from (empty: "
+                                             "upstream's of the version the collection pins, docs/platform.md)."),
+                "volcano_manifest_sha256": F("str", "sha256 of that manifest, set after reviewing it (required for "
+                                                    "services.volcano)."),
+                "application": M(
+                    "The AI platform application, deployed last, fed by the `platform` pass-through settings.",
+                    {
+                        "chart": F("str", "A Helm chart (a path on the control machine or `repo/chart`); its "
+                                          "values are the `platform` settings."),
+                        "chart_version": F("str", "Version of that chart."),
+                        "manifests_dir": F("path", "A directory of manifests on the control machine (`*.yaml`, or "
+                                                   "`*.yaml.j2` templated with the `platform` settings as "
+                                                   "`platform`)."),
+                        "namespace": F("str", "Namespace of the application.", default="aiplatform"),
+                        "release": F("str", "Helm release name.", default="aiplatform"),
+                    },
+                    default={},
+                ),
             },
             default={},
         ),

@@ -494,3 +494,62 @@ def test_every_schema_key_is_documented():
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     assert gen.render() == doc, "docs/config.md is stale: run .venv/bin/python scripts/gen_config_doc.py"
+
+
+def _two_control_planes(**cluster):
+    config = mutate(("nodes", 1, "roles"), ["control_plane", "worker"])
+    config["cluster"].update(cluster)
+    return config
+
+
+def test_kube_vip_with_several_control_planes_needs_a_vip():
+    result = run(_two_control_planes(ha_mode="kube-vip"))
+    matching = [p for p in result.errors if "needs a virtual IP" in p.message]
+    assert matching and matching[0].key == "cluster.vip"
+    assert "cluster.vip" in matching[0].fix
+
+
+@pytest.mark.parametrize("cluster", [{"ha_mode": "kube-vip", "vip": "10.1.0.100"},
+                                     {"ha_mode": "kube-vip", "control_plane_endpoint": "api.ai.example:6443"},
+                                     {"ha_mode": "local-proxy"}, {}])
+def test_ha_modes_that_have_an_endpoint_are_accepted(cluster):
+    result = run(_two_control_planes(**cluster))
+    assert [p for p in result.errors if p.key.startswith("cluster.")] == []
+
+
+def test_vip_without_kube_vip_is_a_warning():
+    result = run(_two_control_planes(vip="10.1.0.100"))
+    assert any(p.key == "cluster.vip" and "nothing holds it" in p.message for p in result.problems if p.level == "warning")
+
+
+def test_calico_without_its_manifest_sha256_is_a_warning_naming_the_fix():
+    config = mutate(("cluster", "cni"), "calico")
+    config.setdefault("mirrors", {}).pop("calico_operator_manifest_sha256", None)
+    result = run(config)
+    warnings = [p for p in result.problems if p.level == "warning" and p.key == "cluster.cni"]
+    assert warnings and "mirrors.calico_operator_manifest_sha256" in warnings[0].fix
+    assert not [p for p in result.errors if p.key.startswith(("cluster.", "mirrors."))]
+
+
+def test_flannel_needs_no_calico_sha256():
+    config = mutate(("cluster", "cni"), "flannel")
+    assert not [p for p in run(config).problems if p.key == "cluster.cni"]
+
+
+@pytest.mark.parametrize("digest, ok", [("a" * 64, True), ("A1" * 32, True), ("a" * 63, False), ("sha256:" + "a" * 64, False)])
+def test_calico_sha256_must_be_64_hex_digits(digest, ok):
+    config = mutate(("cluster", "cni"), "calico")
+    config.setdefault("mirrors", {})["calico_operator_manifest_sha256"] = digest
+    result = run(config)
+    bad = [p for p in result.errors if p.key == "mirrors.calico_operator_manifest_sha256"]
+    assert (not bad) == ok
+    assert not [p for p in result.problems if p.key == "cluster.cni"]
+
+
+@pytest.mark.parametrize("url, ok", [("file:///srv/mirror/tigera-operator.yaml", True),
+                                     ("https://mirror.corp.example/calico/v3.31.1/tigera-operator.yaml", True),
+                                     ("file://tigera-operator.yaml", False), ("mirror/tigera-operator.yaml", False)])
+def test_calico_manifest_url_accepts_a_local_file(url, ok):
+    config = mutate(("mirrors", "calico_operator_manifest"), url)
+    bad = [p for p in run(config).errors if p.key == "mirrors.calico_operator_manifest"]
+    assert (not bad) == ok

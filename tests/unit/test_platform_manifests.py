@@ -6,6 +6,8 @@ kubernetes-validate carries offline, in strict mode (an unknown field fails).
 """
 
 import copy
+import json
+import re
 
 import kubernetes_validate
 import pytest
@@ -29,6 +31,9 @@ ADDRESSES = {"store-01": "10.1.0.41", "cp-01": "10.1.0.11"}
 ALL_ON = {"nvidia_device_plugin": True, "ascend_device_plugin": True, "nfs_storage": True,
           "metrics_server": True, "monitoring": True, "volcano": True}
 
+# The site's own NPU exporter image (Huawei's is not pinned here; the site supplies it).
+NPU_IMAGE = "registry.example.com/ascend/npu-exporter:v26.0.0"
+
 BUILDERS = {
     "nvidia_device_plugin": lambda: pm.nvidia_device_plugin(),
     "nvidia_device_plugin in kube-system": lambda: pm.nvidia_device_plugin(ns="kube-system"),
@@ -38,7 +43,17 @@ BUILDERS = {
     "nfs_storage": lambda: pm.nfs_storage(SHARES, ADDRESSES, capacity="500Gi"),
     "platform_namespaces": lambda: pm.platform_namespaces(ALL_ON),
     "platform_namespaces, nothing on": lambda: pm.platform_namespaces({}),
+    "metrics_server": lambda: pm.metrics_server(),
+    "metrics_server, insecure kubelet TLS": lambda: pm.metrics_server(insecure_kubelet_tls=True),
+    "monitoring": lambda: pm.monitoring(),
+    "monitoring without GPU": lambda: pm.monitoring(nodes_have_gpu=False),
+    "monitoring with NPU, no exporter image": lambda: pm.monitoring(nodes_have_npu=True),
+    "monitoring with NPU exporter, storage class": lambda: pm.monitoring(
+        nodes_have_npu=True, npu_exporter_image=NPU_IMAGE, storage_class="fast-ssd", retention="30d"),
+    "monitoring NPU only, docker": lambda: pm.monitoring(
+        nodes_have_gpu=False, nodes_have_npu=True, npu_exporter_image=NPU_IMAGE, container_runtime="docker"),
 }
+MONITORING_BUILDERS = sorted(b for b in BUILDERS if b.startswith("monitoring"))
 
 # A small table of service combinations: everything off, everything on, each service alone,
 # and the pairs a site really has (GPU + NPU, NPU with and without Volcano).
@@ -57,12 +72,28 @@ def combo_id(services):
     return "+".join(k for k in SERVICE_KEYS if services.get(k)) or "none"
 
 
-def rendered(services):
-    return pm.manifests(services, SHARES, ADDRESSES)
+def rendered(services, **options):
+    return pm.manifests(services, SHARES, ADDRESSES, **options)
 
 
-def all_objects(services):
-    return [obj for objs in rendered(services).values() for obj in objs]
+def all_objects(services, **options):
+    return [obj for objs in rendered(services, **options).values() for obj in objs]
+
+
+# What a site's nodes can be: the settings of manifests() that change what monitoring renders.
+NODE_OPTIONS = [
+    {},
+    {"nodes_have_gpu": False},
+    {"nodes_have_npu": True},
+    {"nodes_have_npu": True, "npu_exporter_image": NPU_IMAGE},
+    {"nodes_have_gpu": False, "nodes_have_npu": True, "npu_exporter_image": NPU_IMAGE},
+    {"nodes_have_gpu": False, "npu_exporter_image": NPU_IMAGE},  # an image but no NPU node: nothing
+]
+
+
+def options_id(options):
+    return ",".join("%s=%s" % (k, "image" if k == "npu_exporter_image" else v) for k, v in sorted(options.items())) \
+        or "defaults"
 
 
 def key(obj):
@@ -133,7 +164,25 @@ BREAKAGES = [
      "'verbs' is a required property"),
     ("namespace label not a string", "platform_namespaces",
      lambda objs: objs[0]["metadata"]["labels"].update(broken=1), "is not of type 'string'"),
+    ("APIService field misspelt", "metrics_server",
+     lambda objs: _only(objs, "APIService")["spec"].update(groupPriorityMinumum=100), "groupPriorityMinumum"),
+    ("service port as a string", "monitoring",
+     lambda objs: _named(objs, "Service", "prometheus")["spec"]["ports"][0].update(port="9090"),
+     "is not of type 'integer'"),
+    ("claim access modes not a list", "monitoring with NPU exporter, storage class",
+     lambda objs: _only(objs, "PersistentVolumeClaim")["spec"].update(accessModes="ReadWriteOnce"),
+     "is not of type 'array'"),
 ]
+
+
+def _only(objects, kind):
+    found = [o for o in objects if o["kind"] == kind]
+    assert len(found) == 1, [key(o) for o in found]
+    return found[0]
+
+
+def _named(objects, kind, name):
+    return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
@@ -167,34 +216,125 @@ def test_every_namespace_used_exists_and_host_access_is_allowed_there(services):
         ns = obj["metadata"].get("namespace")
         assert ns is None or ns in namespaces or ns in ("kube-system", "default"), key(obj)
     for obj, spec in pod_specs(objects):
-        host = any("hostPath" in v for v in spec.get("volumes", [])) or any(
-            c.get("securityContext", {}).get("privileged") for c in spec["containers"])
         ns = obj["metadata"]["namespace"]
-        if host and ns != "kube-system":
+        if needs_host_access(spec) and ns != "kube-system":
             assert namespaces[ns]["pod-security.kubernetes.io/enforce"] == "privileged", key(obj)
 
 
-def test_service_accounts_and_bindings_agree():
-    for objects in (pm.ascend_device_plugin(), pm.platform_namespaces(ALL_ON)):
-        accounts = set(key(o) for o in objects if o["kind"] == "ServiceAccount")
-        roles = set(o["metadata"]["name"] for o in objects if o["kind"] == "ClusterRole")
-        for binding in (o for o in objects if o["kind"] == "ClusterRoleBinding"):
-            assert binding["roleRef"]["name"] in roles
-            for subject in binding["subjects"]:
-                assert ("ServiceAccount", subject["namespace"], subject["name"]) in accounts
-        for obj, spec in pod_specs(objects):
+def needs_host_access(spec):
+    """What pod security's baseline level forbids: host paths, host namespaces, privileged, added capabilities."""
+    containers = spec.get("initContainers", []) + spec["containers"]
+    return (any("hostPath" in v for v in spec.get("volumes", []))
+            or spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC")
+            or any(c.get("securityContext", {}).get("privileged") for c in containers)
+            or any(c.get("securityContext", {}).get("capabilities", {}).get("add") for c in containers))
+
+
+@pytest.mark.parametrize("options", NODE_OPTIONS, ids=options_id)
+def test_monitoring_namespace_allows_what_its_exporters_do(options):
+    objects = all_objects(ALL_ON, **options)
+    namespaces = {o["metadata"]["name"]: o["metadata"]["labels"] for o in objects if o["kind"] == "Namespace"}
+    hosts = [obj for obj, spec in pod_specs(objects)
+             if obj["metadata"]["namespace"] == pm.MONITORING_NAMESPACE and needs_host_access(spec)]
+    assert hosts  # the node exporter at least
+    assert namespaces[pm.MONITORING_NAMESPACE]["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+# Roles Kubernetes itself provides, which the objects bind to without creating them.
+BUILT_IN_ROLES = {("ClusterRole", "system:auth-delegator"), ("Role", "extension-apiserver-authentication-reader")}
+WITH_ACCOUNTS = ["ascend_device_plugin", "platform_namespaces", "metrics_server"] + MONITORING_BUILDERS
+
+
+@pytest.mark.parametrize("builder", WITH_ACCOUNTS)
+def test_service_accounts_and_bindings_agree(builder):
+    objects = BUILDERS[builder]()
+    accounts = set(key(o) for o in objects if o["kind"] == "ServiceAccount")
+    roles = set((o["kind"], o["metadata"]["name"]) for o in objects if o["kind"] in ("ClusterRole", "Role"))
+    bindings = [o for o in objects if o["kind"] in ("ClusterRoleBinding", "RoleBinding")]
+    assert bindings
+    for binding in bindings:
+        ref = (binding["roleRef"]["kind"], binding["roleRef"]["name"])
+        assert ref in roles or ref in BUILT_IN_ROLES, key(binding)
+        for subject in binding["subjects"]:
+            assert ("ServiceAccount", subject["namespace"], subject["name"]) in accounts, key(binding)
+    for obj, spec in pod_specs(objects):
+        if "serviceAccountName" in spec:
             assert ("ServiceAccount", obj["metadata"]["namespace"], spec["serviceAccountName"]) in accounts
+        else:  # the namespace's default account: such a pod has no business with the API
+            assert spec["automountServiceAccountToken"] is False, key(obj)
 
 
-def test_daemonset_selectors_match_their_pods():
-    for objects in (pm.nvidia_device_plugin(), pm.ascend_device_plugin()):
-        for obj, _ in pod_specs(objects):
-            selector = obj["spec"]["selector"]["matchLabels"]
-            labels = obj["spec"]["template"]["metadata"]["labels"]
-            assert selector.items() <= labels.items()
-    selectors = [tuple(sorted(o["spec"]["selector"]["matchLabels"].items()))
-                 for o, _ in pod_specs(pm.ascend_device_plugin())]
-    assert len(selectors) == len(set(selectors))  # one DaemonSet never adopts another's pods
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_workload_selectors_match_their_pods(builder):
+    objects = BUILDERS[builder]()
+    for obj, _ in pod_specs(objects):
+        selector = obj["spec"]["selector"]["matchLabels"]
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= labels.items(), key(obj)
+    # one workload never adopts another's pods
+    for obj, _ in pod_specs(objects):
+        selector = obj["spec"]["selector"]["matchLabels"].items()
+        adopters = [o for o, _ in pod_specs(objects)
+                    if o["metadata"]["namespace"] == obj["metadata"]["namespace"]
+                    and selector <= o["spec"]["template"]["metadata"]["labels"].items()]
+        assert adopters == [obj], key(obj)
+
+
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_every_service_selects_one_workload_on_a_named_port(builder):
+    objects = BUILDERS[builder]()
+    for service in (o for o in objects if o["kind"] == "Service"):
+        ns, selector = service["metadata"]["namespace"], service["spec"]["selector"].items()
+        workloads = [(o, spec) for o, spec in pod_specs(objects) if o["metadata"]["namespace"] == ns
+                     and selector <= o["spec"]["template"]["metadata"]["labels"].items()]
+        assert len(workloads) == 1, key(service)
+        ports = {p["name"]: p["containerPort"] for c in workloads[0][1]["containers"] for p in c.get("ports", [])}
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in ports, (key(service), port)
+        if service["spec"].get("clusterIP") == "None":  # headless: Prometheus scrapes the pods' own port
+            assert [p["port"] for p in service["spec"]["ports"]] == [ports[p["targetPort"]]
+                                                                      for p in service["spec"]["ports"]]
+
+
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_objects_share_no_data_and_dump_as_plain_yaml(builder):
+    # one dict or list in two places dumps as a YAML anchor and alias, and a change to one object
+    # would show in the other; a tuple does not dump at all
+    objects = BUILDERS[builder]()
+    text = yaml.safe_dump(objects, default_flow_style=False)
+    assert "&id" not in text and "*id" not in text
+    seen, alive = {}, []  # alive: ids stay unique while the parsed ConfigMap files are kept
+    for obj in objects:
+        for path, name, value in entries_in(obj):
+            if isinstance(value, (dict, list)):
+                alive.append(value)
+                where = (key(obj), path, name)
+                assert seen.setdefault(id(value), where) == where, where
+    for config_map in (o for o in objects if o["kind"] == "ConfigMap"):
+        for text in config_map["data"].values():
+            assert "&id" not in text
+
+
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_every_volume_mount_names_a_volume_of_its_pod(builder):
+    objects = BUILDERS[builder]()
+    config_maps = set(o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap")
+    claims = set(o["metadata"]["name"] for o in objects if o["kind"] == "PersistentVolumeClaim")
+    for obj, spec in pod_specs(objects):
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        mounted = set()
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            for mount in container.get("volumeMounts", []):
+                assert mount["name"] in volumes, (key(obj), mount)
+                mounted.add(mount["name"])
+            paths = [m["mountPath"] for m in container.get("volumeMounts", [])]
+            assert len(paths) == len(set(paths)), (key(obj), paths)
+        assert mounted == set(volumes), (key(obj), sorted(set(volumes) - mounted))  # no volume left over
+        for volume in volumes.values():
+            if "configMap" in volume:
+                assert volume["configMap"]["name"] in config_maps, (key(obj), volume)
+            if "persistentVolumeClaim" in volume:
+                assert volume["persistentVolumeClaim"]["claimName"] in claims, (key(obj), volume)
 
 
 # --- node selectors against the inventory's labels ----------------------------------------
@@ -399,6 +539,12 @@ def test_images_for_lists_exactly_the_rendered_images(services):
     assert pm.images_for(services) == images_in(all_objects(services))
 
 
+@pytest.mark.parametrize("options", NODE_OPTIONS, ids=options_id)
+@pytest.mark.parametrize("services", [ALL_ON, {"monitoring": True}, dict(ALL_ON, monitoring=False)], ids=combo_id)
+def test_images_for_follows_the_nodes_like_the_manifests(services, options):
+    assert pm.images_for(services, **options) == images_in(all_objects(services, **options))
+
+
 def test_every_service_with_an_image_renders_it():
     assert sorted(pm.IMAGES.values()) == images_in(all_objects(ALL_ON))
 
@@ -408,7 +554,8 @@ def test_images_are_upstream_names_pinned_by_tag(service):
     ref = pm.IMAGES[service]
     registry, repository, tag = offline.image_ref(ref)
     assert offline.canonical_image(ref) == ref  # registry written out: the mirrors resolve it as is
-    assert tag not in ("latest", "") and tag.startswith("v"), ref
+    # a release number first (v0.7.2, 13.1.3, 4.5.3-4.8.2-distroless), never a moving tag
+    assert re.match(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-.][0-9A-Za-z.-]+)?$", tag), ref
 
 
 def test_version_table_overrides_one_image_everywhere():
@@ -428,3 +575,415 @@ def test_combinations_table_covers_every_service_on_and_off():
     for service in SERVICE_KEYS:
         assert any(c.get(service) for c in COMBINATIONS) and any(not c.get(service) for c in COMBINATIONS)
     assert len(set(map(combo_id, COMBINATIONS))) == len(COMBINATIONS)
+
+
+def test_every_image_belongs_to_a_service():
+    listed = [c for components in pm.SERVICE_IMAGES.values() for c in components]
+    assert sorted(listed) == sorted(pm.IMAGES)
+
+
+# --- metrics-server -------------------------------------------------------------------------------
+
+METRICS_SERVER_ARGS = ["--cert-dir=/tmp", "--secure-port=10250",
+                       "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
+                       "--kubelet-use-node-status-port", "--metric-resolution=15s"]
+
+
+@pytest.mark.parametrize("insecure, extra", [(False, []), (True, ["--kubelet-insecure-tls"])])
+def test_metrics_server_args(insecure, extra):
+    objects = pm.metrics_server(insecure_kubelet_tls=insecure)
+    container = _only(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == METRICS_SERVER_ARGS + extra
+    assert container["image"] == pm.IMAGES["metrics_server"]
+    assert {"name": "https", "containerPort": 10250, "protocol": "TCP"} in container["ports"]
+
+
+def test_metrics_server_objects():
+    objects = pm.metrics_server()
+    assert sorted(key(o) for o in objects) == sorted([
+        ("ServiceAccount", "kube-system", "metrics-server"),
+        ("ClusterRole", "", "system:aggregated-metrics-reader"),
+        ("ClusterRole", "", "system:metrics-server"),
+        ("RoleBinding", "kube-system", "metrics-server-auth-reader"),
+        ("ClusterRoleBinding", "", "metrics-server:system:auth-delegator"),
+        ("ClusterRoleBinding", "", "system:metrics-server"),
+        ("Service", "kube-system", "metrics-server"),
+        ("Deployment", "kube-system", "metrics-server"),
+        ("APIService", "", "v1beta1.metrics.k8s.io"),
+    ])
+    reader = _named(objects, "ClusterRole", "system:aggregated-metrics-reader")
+    for role in ("view", "edit", "admin"):
+        assert reader["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-%s" % role] == "true"
+    role = _named(objects, "ClusterRole", "system:metrics-server")
+    assert {"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]} in role["rules"]
+    # the API server finds metrics-server through the APIService's Service, on that Service's port
+    api = _only(objects, "APIService")["spec"]
+    service = _named(objects, "Service", api["service"]["name"])
+    assert service["metadata"]["namespace"] == api["service"]["namespace"]
+    assert api["service"]["port"] in [p["port"] for p in service["spec"]["ports"]]
+    assert (api["group"], api["version"]) == ("metrics.k8s.io", "v1beta1")
+
+
+def test_label_values_are_valid():
+    # label values: at most 63 characters of [A-Za-z0-9_.-] (no colon, though role names carry one)
+    for builder in sorted(BUILDERS):
+        for obj in BUILDERS[builder]():
+            for label, value in obj["metadata"].get("labels", {}).items():
+                assert re.match(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", value), (key(obj), label)
+
+
+# --- monitoring ------------------------------------------------------------------------------------
+
+# Metric names of each exporter, read in its source (node_exporter v1.12.1 collector/cpu_common.go,
+# meminfo.go, uname.go; dcgm-exporter 4.5.3-4.8.2 etc/default-counters.csv; mind-cluster v26.0.0
+# component/npu-exporter/collector/metrics/collector_for_npu.go and collector_for_hbm.go).
+EXPORTER_METRICS = {
+    "node-exporter": {"node_uname_info", "node_cpu_seconds_total", "node_memory_MemAvailable_bytes",
+                      "node_memory_MemTotal_bytes"},
+    "dcgm-exporter": {"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"},
+    "npu-exporter": {"npu_chip_info_utilization", "npu_chip_info_hbm_used_memory"},
+}
+PROMQL_WORDS = {"and", "or", "unless", "bool", "offset"}
+
+
+def metric_names(expr):
+    """The metric names a PromQL expression reads: identifiers outside strings, selectors, ranges and
+    grouping clauses that are not function calls."""
+    expr = re.sub(r'"[^"]*"', "", expr)
+    expr = re.sub(r"\{[^}]*\}", "", expr)
+    expr = re.sub(r"\[[^\]]*\]", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", expr)
+    names = set(m.group(1) for m in re.finditer(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*(\()?", expr) if not m.group(2))
+    return names - PROMQL_WORDS
+
+
+@pytest.mark.parametrize("expr, names", [
+    ('100 * (1 - avg by (node) (rate(node_cpu_seconds_total{mode="idle"}[5m])))', {"node_cpu_seconds_total"}),
+    ("sum by (node) (a_total) / sum without (gpu) (b_bytes)", {"a_total", "b_bytes"}),
+    ("count(node_uname_info)", {"node_uname_info"}),
+])
+def test_metric_names_reads_promql(expr, names):
+    assert metric_names(expr) == names
+
+
+def exporters_in(objects):
+    return sorted(o["metadata"]["name"] for o in objects if o["kind"] == "DaemonSet")
+
+
+def _pod(objects, kind, name):
+    return _named(objects, kind, name)["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({}, ["dcgm-exporter", "node-exporter"]),
+    ({"nodes_have_gpu": False}, ["node-exporter"]),
+    ({"nodes_have_npu": True}, ["dcgm-exporter", "node-exporter"]),  # no image: no NPU exporter
+    ({"nodes_have_npu": True, "npu_exporter_image": NPU_IMAGE}, ["dcgm-exporter", "node-exporter", "npu-exporter"]),
+    ({"nodes_have_gpu": False, "npu_exporter_image": NPU_IMAGE}, ["node-exporter"]),  # no NPU node
+    ({"nodes_have_gpu": False, "nodes_have_npu": True, "npu_exporter_image": NPU_IMAGE},
+     ["node-exporter", "npu-exporter"]),
+])
+def test_monitoring_exporters_follow_the_nodes(kwargs, expected):
+    objects = pm.monitoring(**kwargs)
+    assert exporters_in(objects) == expected
+    services = sorted(o["metadata"]["name"] for o in objects if o["kind"] == "Service")
+    assert services == sorted(expected + ["grafana", "prometheus"])
+
+
+def test_exporters_run_on_their_nodes_only(node_labels):
+    objects = pm.monitoring(nodes_have_npu=True, npu_exporter_image=NPU_IMAGE)
+
+    def placed(name):
+        spec = _pod(objects, "DaemonSet", name)
+        hosts = selected(spec.get("nodeSelector", {}), node_labels)
+        for term in spec.get("affinity", {}).get("nodeAffinity", {}).get(
+                "requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", []):
+            hosts = [h for h in hosts if all(e["operator"] == "In" and node_labels[h].get(e["key"]) in e["values"]
+                                             for e in term["matchExpressions"])]
+        return hosts
+
+    assert placed("node-exporter") == sorted(node_labels)
+    assert placed("dcgm-exporter") == ["gpu-01"]
+    assert placed("npu-exporter") == ["npu-310", "npu-310p", "npu-910", "npu-910b"]
+    for name in ("node-exporter", "dcgm-exporter", "npu-exporter"):  # tainted nodes too
+        assert _pod(objects, "DaemonSet", name)["tolerations"] == [{"operator": "Exists"}]
+
+
+def test_node_exporter_reads_the_host_read_only():
+    spec = _pod(pm.monitoring(), "DaemonSet", "node-exporter")
+    container = spec["containers"][0]
+    assert spec["hostNetwork"] is True and spec["hostPID"] is True
+    paths = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
+    mounts = {paths[m["name"]]: m for m in container["volumeMounts"]}
+    assert sorted(mounts) == ["/", "/proc", "/sys"]
+    assert all(m["readOnly"] is True for m in mounts.values())
+    for flag, host in (("--path.procfs=", "/proc"), ("--path.sysfs=", "/sys"), ("--path.rootfs=", "/")):
+        assert flag + mounts[host]["mountPath"] in container["args"]
+    assert container["ports"][0]["containerPort"] == 9100
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_dcgm_exporter_relies_on_the_default_nvidia_runtime():
+    spec = _pod(pm.monitoring(), "DaemonSet", "dcgm-exporter")
+    container = spec["containers"][0]
+    assert spec["nodeSelector"] == pm.NVIDIA_GPU_LABEL == {"nvidia.com/gpu.present": "true"}
+    assert "runtimeClassName" not in spec
+    assert container["image"] == pm.IMAGES["dcgm_exporter"]
+    assert container["securityContext"]["capabilities"]["add"] == ["SYS_ADMIN"]
+    assert not container["securityContext"].get("privileged")
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "all" and env["DCGM_EXPORTER_LISTEN"] == ":9400"
+    # no driver or device from the host: only the kubelet's pod-resources socket, read-only
+    assert [v["hostPath"]["path"] for v in spec["volumes"]] == ["/var/lib/kubelet/pod-resources"]
+    assert all(m["readOnly"] for m in container["volumeMounts"])
+
+
+@pytest.mark.parametrize("runtime, mode, socket", [("containerd", "containerd", "/run/containerd"),
+                                                   ("docker", "docker", "/run/docker.sock")])
+def test_npu_exporter(runtime, mode, socket):
+    objects = pm.monitoring(nodes_have_npu=True, npu_exporter_image=NPU_IMAGE, container_runtime=runtime)
+    spec = _pod(objects, "DaemonSet", "npu-exporter")
+    container = spec["containers"][0]
+    assert container["image"] == NPU_IMAGE
+    assert container["securityContext"]["privileged"] is True
+    assert "-port=8082" in container["args"] and "-containerMode=" + mode in container["args"]
+    assert container["ports"][0]["containerPort"] == 8082
+    paths = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
+    mounts = {paths[m["name"]]: m for m in container["volumeMounts"]}
+    assert mounts["/usr/local/Ascend/driver"]["readOnly"] is True
+    assert mounts["/usr/local/dcmi"]["readOnly"] is True
+    assert mounts[socket]["readOnly"] is True
+    log_file = next(a for a in container["args"] if a.startswith("-logFile="))[len("-logFile="):]
+    assert log_file.rsplit("/", 1)[0] == mounts["/var/log/mindx-dl/npu-exporter"]["mountPath"]
+    terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "accelerator", "operator": "In", "values": [
+        "huawei-Ascend910", "huawei-Ascend310P", "huawei-Ascend310"]}]}]
+
+
+def test_npu_exporter_refuses_an_unknown_runtime():
+    with pytest.raises(ValueError, match="container runtime 'cri-o': the NPU exporter manifests know"):
+        pm.monitoring(nodes_have_npu=True, npu_exporter_image=NPU_IMAGE, container_runtime="cri-o")
+
+
+SECRETISH = re.compile(r"passw|secret|token|credential", re.I)
+
+
+def entries_in(value, path=()):
+    """Every (path, key, value) of the dicts in ``value``; a ConfigMap's files are parsed and walked too."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield path, k, v
+            if isinstance(v, str) and len(path) >= 1 and path[-1] == "data":
+                v = yaml.safe_load(v)  # a file (YAML, or JSON which YAML reads)
+            for item in entries_in(v, path + (k,)):
+                yield item
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            for item in entries_in(v, path + (i,)):
+                yield item
+
+
+def secret_literals(objects):
+    """What in ``objects`` looks like a secret written out: a Secret, a password/secret/token/credential
+    field with a literal value (in the objects or in their ConfigMaps' files), or such an env var with a
+    ``value`` instead of a ``valueFrom``. Paths to files are fine (the ServiceAccount's token file)."""
+    found = [key(o) for o in objects if o["kind"] == "Secret"]
+    for obj in objects:
+        for path, name, value in entries_in(obj):
+            literal = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            if SECRETISH.search(str(name)) and literal and not str(value).startswith("/"):
+                found.append((key(obj), path, name))
+            if name == "env":
+                found += [(key(obj), path, e["name"]) for e in value if SECRETISH.search(e["name"]) and "value" in e]
+    return found
+
+
+@pytest.mark.parametrize("builder", MONITORING_BUILDERS)
+def test_no_secret_is_written_into_the_monitoring_objects(builder):
+    objects = BUILDERS[builder]()
+    assert secret_literals(objects) == []
+    env = {e["name"]: e for e in _pod(objects, "Deployment", "grafana")["containers"][0]["env"]}
+    for name, secret_key in (("GF_SECURITY_ADMIN_USER", "admin-user"),
+                             ("GF_SECURITY_ADMIN_PASSWORD", "admin-password")):
+        assert env[name] == {"name": name, "valueFrom": {"secretKeyRef": {"name": "grafana-admin", "key": secret_key}}}
+
+
+def test_the_secret_check_finds_a_password_written_out():
+    objects = pm.monitoring()
+    env = _pod(objects, "Deployment", "grafana")["containers"][0]["env"]
+    env[1] = {"name": "GF_SECURITY_ADMIN_PASSWORD", "value": "admin"}
+    assert [f[2] for f in secret_literals(objects)] == ["GF_SECURITY_ADMIN_PASSWORD"]
+    objects = pm.monitoring()
+    _named(objects, "ConfigMap", "grafana-datasources")["data"]["prometheus.yaml"] += "secureJsonData: {password: x}\n"
+    assert [f[2] for f in secret_literals(objects)] == ["password"]
+    objects = pm.monitoring()
+    _named(objects, "ConfigMap", "prometheus-config")["data"]["prometheus.yml"] += "x: {bearer_token: abc}\n"
+    assert [f[2] for f in secret_literals(objects)] == ["bearer_token"]
+    assert secret_literals(objects + [{"kind": "Secret", "metadata": {"name": "s", "namespace": "monitoring"}}])
+
+
+def test_grafana_admin_secret_is_the_callers():
+    env = _pod(pm.monitoring(grafana_admin_secret="site-grafana"), "Deployment", "grafana")["containers"][0]["env"]
+    assert set(e["valueFrom"]["secretKeyRef"]["name"] for e in env if "valueFrom" in e) == {"site-grafana"}
+
+
+def prometheus_yml(objects):
+    config_map = _named(objects, "ConfigMap", "prometheus-config")
+    return yaml.safe_load(config_map["data"]["prometheus.yml"])
+
+
+@pytest.mark.parametrize("builder", MONITORING_BUILDERS)
+def test_prometheus_scrapes_every_exporter_rendered(builder):
+    objects = BUILDERS[builder]()
+    config = prometheus_yml(objects)
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    exporters = exporters_in(objects)
+    assert sorted(jobs) == sorted(["kubernetes-apiservers", "kubernetes-nodes-cadvisor", "prometheus"] + exporters)
+    for exporter in exporters:
+        job = jobs[exporter]
+        service = _named(objects, "Service", exporter)
+        # the job keeps the endpoints of that Service's port, in the namespace it lives in
+        (sd,) = job["kubernetes_sd_configs"]
+        assert sd["namespaces"]["names"] == [service["metadata"]["namespace"]]
+        keep = [r for r in job["relabel_configs"] if r.get("action") == "keep"]
+        assert len(keep) == 1
+        values = dict(zip(keep[0]["source_labels"], keep[0]["regex"].split(";")))
+        assert values["__meta_kubernetes_service_name"] == service["metadata"]["name"]
+        port_label = "__meta_kubernetes_%s_port_name" % sd["role"]
+        assert values[port_label] in [p["name"] for p in service["spec"]["ports"]]
+    cadvisor = jobs["kubernetes-nodes-cadvisor"]
+    path = next(r for r in cadvisor["relabel_configs"] if r.get("target_label") == "__metrics_path__")
+    assert path["replacement"] == "/api/v1/nodes/$1/proxy/metrics/cadvisor"
+
+
+def test_prometheus_rbac_covers_its_discovery_and_the_node_proxy():
+    role = _named(pm.monitoring(), "ClusterRole", "prometheus")
+    grants = set()
+    for rule in role["rules"]:
+        for group in rule.get("apiGroups", []):
+            for resource in rule["resources"]:
+                grants |= set((group, resource, verb) for verb in rule["verbs"])
+    for resource in ("nodes", "services", "endpoints", "pods"):
+        assert {("", resource, v) for v in ("get", "list", "watch")} <= grants
+    assert {("discovery.k8s.io", "endpointslices", v) for v in ("get", "list", "watch")} <= grants
+    assert ("", "nodes/proxy", "get") in grants and ("", "nodes/metrics", "get") in grants
+    assert not any(verb in ("create", "update", "patch", "delete") for _, _, verb in grants)
+    assert {"nonResourceURLs": ["/metrics"], "verbs": ["get"]} in role["rules"]
+
+
+@pytest.mark.parametrize("kwargs, claim", [({}, None), ({"storage_class": ""}, None),
+                                           ({"storage_class": "fast-ssd"}, "fast-ssd")])
+def test_prometheus_storage_and_retention(kwargs, claim):
+    objects = pm.monitoring(retention="30d", **kwargs)
+    spec = _pod(objects, "Deployment", "prometheus")
+    container = spec["containers"][0]
+    assert "--storage.tsdb.retention.time=30d" in container["args"]
+    data_mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/prometheus")
+    data = next(v for v in spec["volumes"] if v["name"] == data_mount["name"])
+    claims = [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
+    if claim is None:
+        assert data == {"name": data_mount["name"], "emptyDir": {}} and claims == []
+    else:
+        (pvc,) = claims
+        assert data["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
+        assert pvc["spec"]["storageClassName"] == claim
+        assert pvc["spec"]["resources"]["requests"]["storage"] == "50Gi"
+        assert _named(objects, "Deployment", "prometheus")["spec"]["strategy"] == {"type": "Recreate"}
+    # the config file it reads is the ConfigMap's
+    config_flag = next(a for a in container["args"] if a.startswith("--config.file="))[len("--config.file="):]
+    config_mount = next(m for m in container["volumeMounts"] if config_flag.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in spec["volumes"] if v["name"] == config_mount["name"])
+    assert config_flag[len(config_mount["mountPath"]) + 1:] in _named(
+        objects, "ConfigMap", volume["configMap"]["name"])["data"]
+    service = _named(objects, "Service", "prometheus")["spec"]
+    assert service["type"] == "ClusterIP" and service["ports"][0]["port"] == 9090
+
+
+def test_a_changed_config_rolls_the_pods():
+    def annotations(objects, name):
+        return _named(objects, "Deployment", name)["spec"]["template"]["metadata"]["annotations"]
+    gpu, cpu = pm.monitoring(), pm.monitoring(nodes_have_gpu=False)
+    for name in ("prometheus", "grafana"):  # a job and a panel fewer
+        assert annotations(gpu, name) != annotations(cpu, name)
+    assert annotations(pm.monitoring(), "prometheus") == annotations(gpu, "prometheus")  # stable otherwise
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    ({"retention": "15 days"}, "monitoring: retention '15 days' is not a Prometheus duration"),
+    ({"retention": ""}, "monitoring: retention '' is not a Prometheus duration"),
+    ({"storage_class": "Fast_SSD"}, "monitoring: storage class 'Fast_SSD' is not a Kubernetes object name"),
+    ({"grafana_admin_secret": ""}, "monitoring: Grafana admin Secret '' is not a Kubernetes object name"),
+])
+def test_monitoring_refuses_bad_settings(kwargs, text):
+    with pytest.raises(ValueError, match=re.escape(text)):
+        pm.monitoring(**kwargs)
+
+
+@pytest.mark.parametrize("retention", ["15d", "1w", "12h30m", "90d", "500ms"])
+def test_monitoring_accepts_prometheus_durations(retention):
+    assert "--storage.tsdb.retention.time=" + retention in _pod(
+        pm.monitoring(retention=retention), "Deployment", "prometheus")["containers"][0]["args"]
+
+
+def grafana_files(objects):
+    files = {}
+    for name in ("grafana-datasources", "grafana-dashboard-providers", "grafana-dashboard-cluster"):
+        files.update(_named(objects, "ConfigMap", name)["data"])
+    return files
+
+
+@pytest.mark.parametrize("builder", MONITORING_BUILDERS)
+def test_grafana_dashboard_queries_metrics_of_the_rendered_exporters(builder):
+    objects = BUILDERS[builder]()
+    exporters = exporters_in(objects)
+    available = set().union(*(EXPORTER_METRICS[e] for e in exporters))
+    dashboard = json.loads(grafana_files(objects)["cluster.json"])
+    datasource = yaml.safe_load(grafana_files(objects)["prometheus.yaml"])["datasources"][0]
+    assert dashboard["panels"]
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == datasource["uid"]
+        for target in panel["targets"]:
+            names = metric_names(target["expr"])
+            assert names and names <= available, (panel["title"], sorted(names - available))
+    used = set().union(*(metric_names(t["expr"]) for p in dashboard["panels"] for t in p["targets"]))
+    for exporter in exporters:  # every exporter rendered shows on the dashboard
+        assert used & EXPORTER_METRICS[exporter], exporter
+    titles = [p["title"] for p in dashboard["panels"]]
+    assert ("GPU utilisation" in titles) == ("dcgm-exporter" in exporters)
+    assert ("NPU AI core utilisation" in titles) == ("npu-exporter" in exporters)
+
+
+def test_grafana_reads_its_provisioning_where_it_is_mounted():
+    objects = pm.monitoring()
+    files = grafana_files(objects)
+    spec = _pod(objects, "Deployment", "grafana")
+    mounts = {v["configMap"]["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]
+              for v in spec["volumes"] if v["name"] == m["name"] and "configMap" in v}
+    assert mounts["grafana-datasources"] == "/etc/grafana/provisioning/datasources"
+    assert mounts["grafana-dashboard-providers"] == "/etc/grafana/provisioning/dashboards"
+    (provider,) = yaml.safe_load(files["aiplatform.yaml"])["providers"]
+    assert provider["options"]["path"] == mounts["grafana-dashboard-cluster"]
+    # the data source is the Prometheus Service, by its in-cluster name and port
+    (datasource,) = yaml.safe_load(files["prometheus.yaml"])["datasources"]
+    service = _named(objects, "Service", "prometheus")
+    assert datasource["url"] == "http://%s.%s.svc:%d" % (
+        service["metadata"]["name"], service["metadata"]["namespace"], service["spec"]["ports"][0]["port"])
+    assert datasource["type"] == "prometheus" and datasource["isDefault"] is True
+    grafana = _named(objects, "Service", "grafana")["spec"]
+    assert grafana["type"] == "ClusterIP" and grafana["ports"][0]["port"] == 3000
+    assert spec["containers"][0]["image"] == pm.IMAGES["grafana"]
+
+
+def test_monitoring_is_wired_into_manifests():
+    out = rendered({"monitoring": True, "metrics_server": True}, nodes_have_gpu=False, insecure_kubelet_tls=True,
+                   monitoring_storage_class="nfs-static", grafana_admin_secret="site-grafana")
+    assert sorted(out) == ["metrics_server", "monitoring", "namespaces"]
+    assert "dcgm-exporter" not in exporters_in(out["monitoring"])
+    assert _only(out["monitoring"], "PersistentVolumeClaim")["spec"]["storageClassName"] == "nfs-static"
+    args = _pod(out["metrics_server"], "Deployment", "metrics-server")["containers"][0]["args"]
+    assert "--kubelet-insecure-tls" in args
+    # the monitoring namespace is made once, by the namespaces directory
+    assert [key(o) for o in out["monitoring"] if o["kind"] == "Namespace"] == []
+    assert ("Namespace", "", "monitoring") in [key(o) for o in out["namespaces"]]

@@ -1,5 +1,4 @@
 """What the nfs role leaves on a server and a client (exports and mounts themselves need an NFS kernel)."""
-import yaml
 
 SERVER = "nfs-server-01"
 
@@ -37,16 +36,3 @@ def test_fstab_on_every_node(host):
                       "rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime,_netdev", "0", "0"]]
     assert models == [["10.20.0.11:/srv/nfs/models", "/mnt/models", "nfs", "ro,_netdev", "0", "0"]]
     assert host.file("/mnt/share").is_directory and host.file("/mnt/models").is_directory
-
-
-def test_kubernetes_volumes_on_the_first_control_plane_node(host):
-    directory = host.file("/etc/aiplatform/manifests/nfs")
-    if host.backend.get_hostname() != SERVER:
-        assert not directory.exists
-        return
-    pv = yaml.safe_load(host.file("/etc/aiplatform/manifests/nfs/share-persistentvolume.yaml").content_string)
-    pvc = yaml.safe_load(host.file("/etc/aiplatform/manifests/nfs/share-persistentvolumeclaim.yaml").content_string)
-    assert pv["kind"] == "PersistentVolume" and pv["spec"]["nfs"] == {"server": "10.20.0.11", "path": "/srv/nfs/share"}
-    assert pv["spec"]["accessModes"] == ["ReadWriteMany"] and pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
-    assert pvc["spec"]["volumeName"] == pv["metadata"]["name"] == "nfs-share"
-    assert pv["spec"]["mountOptions"] == ["rw", "hard", "nfsvers=4.1", "timeo=600", "retrans=2", "noatime"]

@@ -20,7 +20,9 @@ def test_manifest_lists_every_artifact_with_sha256(host):
     assert kinds == {"package", "image"}
     assert all(len(a["sha256"]) == 64 and a["name"] and a["source"] for a in manifest["artifacts"])
     names = {a["name"] for a in manifest["artifacts"]}
-    assert {"containerd", "docker-registry", "chrony", "docker.io/aiplatform/hello:1"} <= names
+    assert {"containerd", "docker-registry", "chrony", "haproxy", "docker.io/aiplatform/hello:1"} <= names
+    # The pod network's images come with the bundle (cluster.cni defaults to flannel).
+    assert {"ghcr.io/flannel-io/flannel:v0.27.4", "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1"} <= names
 
 
 def test_images_are_in_the_registry(host):
@@ -28,3 +30,4 @@ def test_images_are_in_the_registry(host):
         "curl -sf --cacert /etc/aiplatform/pki/ca.crt -u pusher:not-a-real-password-6 https://172.31.243.11:5000/v2/_catalog")
     repositories = json.loads(catalog)["repositories"]
     assert "docker.io/aiplatform/hello" in repositories and "registry.k8s.io/pause" in repositories
+    assert "ghcr.io/flannel-io/flannel" in repositories
