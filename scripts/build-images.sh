@@ -38,6 +38,16 @@ ensure_suite_script() {
   fi
 }
 
+# debootstrap can leave /proc (and more) of the new root mounted (seen with noble through the gutsy
+# script): unmount everything below the root, deepest first, before it is archived or removed.
+unmount_below() {
+  local dir mnt
+  dir=$(realpath "$1")
+  awk -v top="$dir/" 'index($2, top) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r mnt; do
+    umount "$mnt" || umount -l "$mnt"
+  done
+}
+
 prepare_root() {
   local dir=$1 unit
   for unit in $MASK; do ln -sf /dev/null "$dir/etc/systemd/system/$unit"; done
@@ -83,6 +93,7 @@ build_one() {
     if [ "$FAMILY" = ubuntu ]; then opts+=(--no-check-gpg); fi
     log "debootstrap $SUITE into $dir (a few minutes; log: $CACHE/$name.log)"
     if ! debootstrap "${opts[@]}" --include="$(printf '%s' "$PACKAGES" | tr -s ' \n' ,)" "$SUITE" "$dir" >"$CACHE/$name.log" 2>&1; then
+      unmount_below "$dir"
       rm -rf "$dir"
       if [ "$FAMILY" = ubuntu ]; then
         log "SKIP $tag: debootstrap of $SUITE failed (archive unreachable?); see $CACHE/$name.log"
@@ -90,8 +101,9 @@ build_one() {
       fi
       log "FAILED $tag: see $CACHE/$name.log"; tail -n 20 "$CACHE/$name.log" >&2; return 1
     fi
+    unmount_below "$dir"
     prepare_root "$dir"
-    tar -C "$dir" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    tar -C "$dir" --exclude='./proc/*' --exclude='./sys/*' -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$dir"
     # Keep only the tarball of the current recipe.
     find "$CACHE" -maxdepth 1 -name "$name-*.tar" ! -name "$(basename "$tarball")" -delete
