@@ -81,6 +81,8 @@ DLWS_OBSOLETE = (
 )
 DLWS_MACHINE_KEYS = ("role", "private-ip", "archtype", "type", "vendor", "os", "gpu-type", "gpu_count", "labels")
 DLWS_ROLES = {"infrastructure": ["control_plane"], "worker": ["worker"]}
+# Native roles a DLWS `role` list may add (our extension of the format; DLWS has no registry role).
+DLWS_EXTRA_ROLES = ("control_plane", "etcd", "nfs_server", "registry")
 _DLWS_OS = {"ubuntu": None, "debian": None, "openeuler": None}
 
 OPENPAI_TOP = ("machine-sku", "machine-list", "kubernetes", "cluster")
@@ -236,6 +238,12 @@ def convert_dlws(data, filename):  # noqa: C901 - one mapping table, read top to
             if section == "scale_up":
                 conv.out.extra_groups.setdefault(str(host), []).append("scale_up")
 
+    registry_nodes = [(i, n) for i, n in enumerate(nodes) if "registry" in n.get("roles", [])]
+    if registry_nodes:
+        # DLWS has no registry section: a machine with the registry role turns the local registry on.
+        index, node = registry_nodes[0]
+        cfg.setdefault("registry", {}).setdefault("local", {})["enabled"] = True
+        conv.origin(("registry", "local", "enabled"), (seen[node["hostname"]], node["hostname"], "role"))
     mounts = data.get("mountpoints")
     if isinstance(mounts, dict):
         shares = []
@@ -295,6 +303,26 @@ def _drop_duplicate_warning(problems, data, line):
             problems.remove(problem)
 
 
+def _dlws_roles(conv, base, value, index):
+    """A DLWS ``role`` as native roles. DLWS itself knows ``infrastructure`` and ``worker``; so that a
+    DLWS file can also place the registry (and name etcd or NFS server nodes) without being converted,
+    ``role`` may list several roles, DLWS or native names (``role: [worker, registry]``)."""
+    items = value if isinstance(value, list) else [value]
+    roles = []
+    for position, item in enumerate(items):
+        name = str(item).strip()
+        mapped = DLWS_ROLES.get(name) or ([name] if name in DLWS_EXTRA_ROLES else None)
+        if mapped is None:
+            roles.append(name)  # the schema reports it with the valid choices
+            conv.origin(("nodes", index, "roles", len(roles) - 1),
+                        base + (("role", position) if isinstance(value, list) else ("role",)))
+            conv.error(base + ("role",), "unknown DLWS role '%s'" % name,
+                       "use infrastructure or worker (or a list of those and %s)" % ", ".join(DLWS_EXTRA_ROLES))
+            continue
+        roles.extend(r for r in mapped if r not in roles)
+    return roles or ["worker"]
+
+
 def _dlws_node(conv, section, host, spec, defaults, index):
     base = (section, host)
     conv.origin(("nodes", index), base)
@@ -309,13 +337,7 @@ def _dlws_node(conv, section, host, spec, defaults, index):
             conv.warning(base + (key,), "machine key '%s' is not used%s" % (key, (" (did you mean '%s'?)" % hint)
                                                                               if hint else ""),
                          ("rename it to '%s'" % hint) if hint else "delete it")
-    role = str(spec.get("role", "worker")).strip()
-    if role in DLWS_ROLES:
-        node["roles"] = list(DLWS_ROLES[role])
-    else:
-        node["roles"] = [role]  # the schema reports it with the valid choices
-        conv.origin(("nodes", index, "roles", 0), base + ("role",))
-        conv.error(base + ("role",), "unknown DLWS role '%s'" % role, "use infrastructure or worker")
+    node["roles"] = _dlws_roles(conv, base, spec.get("role", "worker"), index)
     if "private-ip" in spec:
         node["ip"] = spec["private-ip"]
         conv.origin(("nodes", index, "ip"), base + ("private-ip",))

@@ -126,7 +126,8 @@ _NODE = M(
         "roles": L("Roles of the node: `control_plane`, `worker`, `etcd`, `nfs_server`, `registry`. "
                    "`etcd` defaults to the control-plane nodes when no node names it.",
                    F("str", "role", choices=NODE_ROLES), default=["worker"],
-                   legacy="DLWS: `role` (`infrastructure` = control_plane, `worker`); OpenPAI: `pai-master`, "
+                   legacy="DLWS: `role` (`infrastructure` = control_plane, `worker`; our extension: a list that may also "
+                          "name `registry`, `etcd`, `nfs_server`, e.g. `[worker, registry]`); OpenPAI: `pai-master`, "
                           "`pai-worker`, `pai-storage`"),
         "arch": F("str", "CPU architecture.", default="amd64", choices=ARCHES, legacy="DLWS: `archtype`"),
         "os": F("str", "Operating system the node is expected to run (checked by preflight).",

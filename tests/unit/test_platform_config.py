@@ -414,6 +414,8 @@ DLWS_BAD = [
     ("vendor against type", "", "machines:\n  a1:\n    role: infrastructure\n    type: gpu\n    vendor: huawei\n",
      "does not fit type 'gpu'", "machines.a1.vendor"),
     ("unknown role", "", "machines:\n  a1:\n    role: master\n", "unknown DLWS role 'master'", "machines.a1.role"),
+    ("unknown role in a list", "", "machines:\n  a0:\n    role: infrastructure\n  a1:\n    role: [worker, storage]\n",
+     "unknown DLWS role 'storage'", "machines.a1.role"),
     ("bad private ip", "", "machines:\n  a1:\n    role: infrastructure\n    private-ip: 10.0.0.256\n",
      "not an IP address", "machines.a1.private-ip"),
     ("typo of a known key", "k8s-gitbrnach: v1.18.0\n",
@@ -426,6 +428,30 @@ DLWS_BAD = [
     ("uppercase host", "", "machines:\n  Atlas1:\n    role: infrastructure\n", "write it in lowercase: 'atlas1'",
      "machines.Atlas1"),
 ]
+
+
+def test_dlws_role_list_places_the_registry_and_the_nfs_server():
+    source = ("cluster_name: cl\nadmin_username: ops\nmachines:\n"
+              "  cl-cp-01:\n    role: infrastructure\n    private-ip: 10.0.0.1\n"
+              "  cl-store-01:\n    role: [worker, registry]\n    private-ip: 10.0.0.4\n"
+              "mountpoints:\n  share:\n    type: nfs\n    server: cl-store-01\n"
+              "    filesharename: /srv/share\n    curphysicalmountpoint: /mnt/share\n")
+    result = parse(source, "config.yaml")
+    assert error_texts(result) == []
+    groups = result.model.groups
+    assert groups["registry"] == ["cl-store-01"]
+    assert groups["nfs_server"] == ["cl-store-01"]
+    assert groups["kube_node"] == ["cl-store-01"]
+    assert groups["kube_control_plane"] == ["cl-cp-01"]
+    # DLWS has no registry section: the registry role turns the local registry on
+    assert result.model.group_vars["all"]["platform_registry"]["local"]["enabled"] is True
+
+
+def test_dlws_single_role_still_reads_as_before():
+    result = parse("cluster_name: cl\nmachines:\n  a1:\n    role: infrastructure\n", "config.yaml")
+    assert error_texts(result) == []
+    assert "registry" not in result.model.groups or result.model.groups["registry"] == []
+    assert result.model.group_vars["all"]["platform_registry"]["local"]["enabled"] is False
 
 
 @pytest.mark.parametrize("case, extra, machines, text, key", DLWS_BAD, ids=[c[0] for c in DLWS_BAD])
