@@ -209,6 +209,15 @@ def markdown(result):
     return "\n".join(lines)
 
 
+def headline(result):
+    """[(figure, value)] for the summary of bench/run.py."""
+    by = dict((r["source"], r) for r in result["rows"])
+    return [("`ansible-inventory --list`, %d nodes: plugin median wall" % result["nodes"],
+             "%.2f s" % by["plugin"]["median_s"]),
+            ("plugin / JSON script (target <= %.1fx)" % TARGET_VS_SCRIPT, "%.2fx" % result["plugin_vs_script"]),
+            ("static YAML / plugin (target >= %.0fx)" % TARGET_VS_YAML, "%.2fx" % result["yaml_vs_plugin"])]
+
+
 if __name__ == "__main__":
     outcome = run(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
     print(markdown(outcome))

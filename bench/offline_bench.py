@@ -119,5 +119,13 @@ def markdown(result):
     return "\n".join(lines)
 
 
+def headline(result):
+    """[(figure, value)] for the summary of bench/run.py."""
+    return [("offline bundle build, cold / rerun", "%.0f s / %.0f s (%.0f MiB)"
+             % (result["build_cold"][0], result["build_warm"][0], result["bundle_mib"])),
+            ("`--tags node,runtime` on %d nodes, first run from the bundle / online" % NODES,
+             "%.0f s / %.0f s" % (result["offline"][0][0], result["online"][0][0]))]
+
+
 if __name__ == "__main__":
     print(markdown(run()))
