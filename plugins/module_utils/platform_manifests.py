@@ -57,9 +57,19 @@ import hashlib
 import json
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # ansible-test's import sanity has no PyYAML; the controller (ansible-core) always has it
+    yaml = None
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.nfs import pv_objects
+
+def _yaml_text(data, **options):
+    """YAML text of a config file held in a ConfigMap (JSON, which YAML reads alike, without PyYAML)."""
+    if yaml is None:
+        return json.dumps(data, indent=2)
+    return yaml.safe_dump(data, **options)
+
 
 # component -> image. Upstream names: the registry mirrors resolve them.
 IMAGES = {
@@ -748,7 +758,7 @@ def _prometheus(exporters, version_table, retention, storage_class):
     name = "prometheus"
     ns = MONITORING_NAMESPACE
     config = _config_map("prometheus-config", ns, {
-        "prometheus.yml": yaml.safe_dump(prometheus_config(exporters), default_flow_style=False, sort_keys=False)})
+        "prometheus.yml": _yaml_text(prometheus_config(exporters), default_flow_style=False, sort_keys=False)})
     objects = [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata(name, ns)},
         # Discovery (nodes, services, endpoints, slices, pods), the kubelets' metrics directly
@@ -857,12 +867,12 @@ def _grafana(exporters, version_table, admin_secret):
     name = "grafana"
     ns = MONITORING_NAMESPACE
     prometheus_url = "http://prometheus.%s.svc:%d" % (ns, PROMETHEUS_PORT)
-    datasources = _config_map("grafana-datasources", ns, {"prometheus.yaml": yaml.safe_dump({
+    datasources = _config_map("grafana-datasources", ns, {"prometheus.yaml": _yaml_text({
         "apiVersion": 1,
         "datasources": [{"name": "Prometheus", "uid": GRAFANA_DATASOURCE_UID, "type": "prometheus",
                          "access": "proxy", "url": prometheus_url, "isDefault": True, "editable": False}],
     }, default_flow_style=False, sort_keys=False)})
-    providers = _config_map("grafana-dashboard-providers", ns, {"aiplatform.yaml": yaml.safe_dump({
+    providers = _config_map("grafana-dashboard-providers", ns, {"aiplatform.yaml": _yaml_text({
         "apiVersion": 1,
         "providers": [{"name": "aiplatform", "orgId": 1, "folder": "AI platform", "type": "file",
                        "disableDeletion": True, "allowUiUpdates": False,
