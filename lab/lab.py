@@ -174,9 +174,9 @@ STAGE_NOTES = {
     "Node preparation": ("for real", "in containers kernel modules, kernel-wide sysctls, swap and the clock stay "
                                      "the host's (the run says so)"),
     "GPU runtime": ("skipped (--skip-tags gpu)", "the NVIDIA container toolkit comes from a vendor repository this "
-                                                 "machine cannot reach; molecule 'accelerators' tests the role"),
+                                                 "machine cannot reach; molecule 'accelerators' and 'cluster' test the role with a stand-in"),
     "NPU runtime": ("skipped (--skip-tags npu)", "the Ascend Docker Runtime is a vendor package; molecule "
-                                                 "'accelerators' tests the role with a stand-in"),
+                                                 "'accelerators' and 'cluster' test the role with a stand-in"),
     "Offline repository": ("not in this config", "runs only with offline.enabled; molecule 'offline' tests it"),
     "Offline images into the site registry": ("not in this config", "runs only with offline.enabled"),
     "Shared storage": ("for real, without exporting or mounting", "this kernel has no NFS server or client"),
