@@ -71,6 +71,9 @@ def generate(count):
         "      - {name: models, server: node-0003, export_path: /srv/models, mount_point: /mnt/models}",
         "registry:",
         "  local: {enabled: true, port: 5000}",
+        "services:",
+        "  # The site's copy of Huawei's NPU exporter, in its own registry (node-0003).",
+        "  npu_exporter_image: 10.0.0.4:5000/ascendhub/npu-exporter:v26.0.0",
     ]
     return "\n".join(out) + "\n"
 
