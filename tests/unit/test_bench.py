@@ -13,6 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import deploy_bench  # noqa: E402
+import gen_config  # noqa: E402
 import run as bench_run  # noqa: E402
 
 
@@ -201,3 +202,10 @@ def test_summary_lists_what_ran():
     assert "Benchmarks run: deploy;" in text
     assert "| deploy | full site.yml, 2 nodes: first run / rerun | 120 s / 30 s (rerun changed=0) |" in text
     assert "| deploy | targets met | 3 of 4; **MISSED**: rerun at most 1/3 of the first run, 1 node |" in text
+
+
+@pytest.mark.parametrize("count", [4, 50, 300])
+def test_inventory_benchmark_config_validates_without_a_problem(count):
+    # The inventory benchmark refuses a config with any warning: a new check must not stop make bench.
+    result = parse(gen_config.generate(count), "platform.yml")
+    assert [str(p) for p in result.problems] == []
