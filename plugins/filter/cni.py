@@ -50,21 +50,14 @@ _value:
   elements: dict
 """
 
-import functools
 
-from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
 from ansible_collections.aiplatform.cluster.plugins.module_utils import cni
 
 
 def _wrap(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except ValueError as exc:
-            raise AnsibleFilterError("pod network: %s" % exc)
-    return wrapper
+    return filter_errors("pod network", function)
 
 
 class FilterModule(object):

@@ -77,13 +77,12 @@ _value:
   elements: dict
 """
 
-import functools
 
 import yaml
 
-from ansible.errors import AnsibleFilterError
 from ansible.parsing.yaml.dumper import AnsibleDumper
 
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
 from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm, kubeadm_schema
 
 # What the kubeadm documents need of a node's host vars (the rest of hostvars stays out of them).
@@ -103,14 +102,7 @@ def documents_yaml(docs):
 
 
 def _wrap(function):
-    """The pure function, its ValueError turned into a filter error that says what is wrong."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except ValueError as exc:
-            raise AnsibleFilterError("kubeadm: %s" % exc)
-    return wrapper
+    return filter_errors("kubeadm", function)
 
 
 class FilterModule(object):

@@ -41,22 +41,15 @@ _value:
   type: dict
 """
 
-import functools
 import inspect
 
-from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
 from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
 
 
 def _wrap(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (ValueError, KeyError) as exc:
-            raise AnsibleFilterError("platform: %s" % exc)
-    return wrapper
+    return filter_errors("platform", function, (ValueError, KeyError))
 
 
 def manifests(services, settings=None):
