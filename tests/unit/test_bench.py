@@ -1,7 +1,11 @@
-"""The pure parts of `make bench`: the deploy benchmark's lab configs and target verdicts, and the
-summary section of bench/run.py. Nothing here runs a playbook or times anything."""
+"""The pure parts of `make bench`: the deploy benchmark's lab configs, target verdicts, row files, CPU
+figures and stage-skip counts, and the summary section of bench/run.py. Nothing here runs a real
+playbook or a container (one test times a stand-in for ansible-playbook)."""
 
+import json
 import os
+import stat
+import subprocess
 import sys
 
 import pytest
@@ -166,6 +170,239 @@ def test_markdown_with_npu_node():
     text = deploy_bench.markdown(result_of([row(1, 100, 30), row(3, 200, 50, npu=10)]))
     assert "| 3 | 1 / 1 / 0 | 200 | 5 | 50 | 0 | 0.25 | 10 | 0 | 0.20 |" in text
     assert "goes mostly to Node preparation 50 s, Kubernetes 30 s, start-up 1 s" in text
+
+
+def test_markdown_says_measured_or_reused():
+    rows = [row(1, 100, 30), row(5, 200, 50, npu=10)]
+    rows[0]["reused"] = {"file": "deploy-1.json", "date": "2026-12-01 09:12"}
+    text = deploy_bench.markdown(result_of(rows))
+    assert "| npu / full rerun | measured |" in text
+    reused = ("| 1 | 0 / 0 / 0 | 100 | 5 | 30 | 0 | 0.30 | no NPU node | |  "
+              "| reused: deploy-1.json of 2026-12-01 09:12 |")
+    assert reused in text
+    assert "| 5 | 2 / 1 / 1 | 200 | 5 | 50 | 0 | 0.25 | 10 | 0 | 0.20 | this run |" in text
+
+
+def cpu_row(nodes, first, rerun, npu=None, controller=(30.0, 20.0, 4.0), node=(90.0, 40.0, 2.0), cores=None):
+    """A row with the CPU figures of measure(): controller and node CPU seconds of first, rerun, npu."""
+    r = row(nodes, first, rerun, npu=npu)
+    for index, name in enumerate(("first", "rerun", "npu")):
+        timed = name != "npu" or npu is not None
+        r[name + "_controller_cpu_s"] = controller[index] if timed and controller else None
+        r[name + "_node_cpu_s"] = node[index] if timed and node else None
+    if cores:
+        r["cores"] = cores
+    return r
+
+
+def test_busy():
+    assert deploy_bench.busy(30.0, 90.0, 2, 100.0) == pytest.approx(0.6)
+    assert deploy_bench.busy(0.0, 200.0, 2, 100.0) == pytest.approx(1.0)
+    assert deploy_bench.busy(30.0, None, 2, 100.0) is None
+    assert deploy_bench.busy(None, 90.0, 2, 100.0) is None
+    assert deploy_bench.busy(30.0, 90.0, 2, 0.0) is None
+    assert deploy_bench.busy(30.0, 90.0, None, 100.0) is None
+
+
+def test_markdown_cpu_table_and_reading():
+    result = result_of([cpu_row(1, 100, 40, node=None), cpu_row(3, 200, 50, npu=10)])
+    result["rows"][1]["node_cpu_counter"] = "/sys/fs/cgroup/unified/docker/<id>/cpu.stat"
+    text = deploy_bench.markdown(result)
+    assert "| nodes | run | wall (s) | controller CPU (s) | node CPU (s) | busy |" in text
+    assert "cgroup counter `/sys/fs/cgroup/unified/docker/<id>/cpu.stat`" in text
+    assert "| 1 | first run | 100 | 30 | not available | not available |" in text
+    # (30 + 90) / (2 x 200) = 30%, (20 + 40) / (2 x 50) = 60%, (4 + 2) / (2 x 10) = 30%
+    assert "| 3 | first run | 200 | 30 | 90 | 30% |" in text
+    assert "| 3 | rerun | 50 | 20 | 40 | 60% |" in text
+    assert "| 3 | `--tags npu` rerun | 10 | 4 | 2 | 30% |" in text
+    assert "| 1 | `--tags npu` rerun" not in text
+    assert ("At 3 nodes the machine was 30% busy during the first run (ansible-playbook and its children 30 CPU s, "
+            "the lab's containers 90 CPU s, over 2 cores x 200 s) and 60% during the rerun:") in text
+
+
+def test_cpu_uses_the_cores_of_the_row():
+    # a row reused from a run on another machine is judged against that machine's cores
+    result = result_of([cpu_row(3, 200, 50, cores=4)])
+    assert "| 3 | first run | 200 | 30 | 90 | 15% |" in deploy_bench.markdown(result)
+
+
+def test_reading_without_node_cpu():
+    result = result_of([cpu_row(1, 100, 40), cpu_row(5, 200, 50, node=None)])
+    text = deploy_bench.reading(result)
+    assert ("How busy the machine was during the first run at 5 nodes is not available (the CPU used inside "
+            "the lab's containers was not measured); ansible-playbook and its children used 30 CPU s of its 200 s."
+            in text)
+    assert "% busy" not in text
+    # an old row without any CPU figure
+    assert "not available (the CPU used inside the lab's containers was not measured)." in \
+        deploy_bench.reading(result_of([row(1, 100, 40)]))
+    assert "cgroup counter not available" in deploy_bench.markdown(result)
+
+
+def test_row_file_round_trip(tmp_path):
+    measured = cpu_row(5, 200.5, 50.25, npu=10.0)
+    measured.update({"mix": deploy_bench.mix(5), "first_changed": {"a": 3, "b": 0},
+                     "first_stages": {"start-up": 1.5, "Preflight": 20.0, "Common": 3.0},
+                     "rerun_stages": {"start-up": 1.0, "Preflight": 10.0}, "rerun_unchanged": {"node_init": 5},
+                     "load_average": [1.0, 2.5], "cores": 2})
+    path = deploy_bench.row_path(5, str(tmp_path))
+    assert path == str(tmp_path / "deploy-5.json")
+    deploy_bench.save_row(measured, path)
+    assert os.listdir(str(tmp_path)) == ["deploy-5.json"]  # no temporary file left
+    os.utime(path, (1764580320, 1764580320))
+    loaded = deploy_bench.load_row(path, 5)
+    reused = loaded.pop("reused")
+    assert loaded == measured
+    assert list(loaded["first_stages"]) == ["start-up", "Preflight", "Common"]  # play order kept
+    assert reused["file"] == "deploy-5.json"
+    assert reused["date"] == __import__("datetime").datetime.fromtimestamp(1764580320).strftime("%Y-%m-%d %H:%M")
+    assert deploy_bench.source_text(dict(loaded, reused=reused)) == "reused: deploy-5.json of %s" % reused["date"]
+    assert deploy_bench.source_text(loaded) == "this run"
+    # a second save replaces the file whole
+    deploy_bench.save_row(dict(measured, first_s=99.0), path)
+    assert json.load(open(path))["first_s"] == 99.0 and os.listdir(str(tmp_path)) == ["deploy-5.json"]
+
+
+def test_save_row_leaves_the_old_file_when_it_fails(tmp_path):
+    path = str(tmp_path / "deploy-1.json")
+    deploy_bench.save_row(row(1, 100, 30), path)
+    with pytest.raises(TypeError):
+        deploy_bench.save_row({"nodes": 1, "bad": object()}, path)
+    assert json.load(open(path))["first_s"] == 100
+    assert os.listdir(str(tmp_path)) == ["deploy-1.json"]
+
+
+def test_load_row_refuses_another_size_or_a_broken_file(tmp_path):
+    path = str(tmp_path / "deploy-5.json")
+    deploy_bench.save_row(row(10, 100, 30), path)
+    with pytest.raises(SystemExit, match="not the row of a 5-node lab"):
+        deploy_bench.load_row(path, 5)
+    with open(path, "w") as handle:
+        handle.write('{"nodes": 5, ')
+    with pytest.raises(SystemExit, match="cannot reuse.*AIPLATFORM_BENCH_REUSE"):
+        deploy_bench.load_row(path, 5)
+
+
+def test_reuse_plan(tmp_path):
+    for count in (1, 10):
+        deploy_bench.save_row(row(count, 100, 30), deploy_bench.row_path(count, str(tmp_path)))
+    out = str(tmp_path)
+    assert deploy_bench.plan([1, 5, 10, 20], True, out) == [
+        (1, str(tmp_path / "deploy-1.json")), (5, None), (10, str(tmp_path / "deploy-10.json")), (20, None)]
+    assert deploy_bench.plan([1, 5, 10, 20], False, out) == [(1, None), (5, None), (10, None), (20, None)]
+
+
+@pytest.mark.parametrize("environ,expected", [({}, False), ({"AIPLATFORM_BENCH_REUSE": "1"}, True),
+                                              ({"AIPLATFORM_BENCH_REUSE": "0"}, False),
+                                              ({"AIPLATFORM_BENCH_REUSE": ""}, False)])
+def test_reuse_enabled(environ, expected):
+    assert deploy_bench.reuse_enabled(environ) is expected
+
+
+LOG = """PLAY [Node preparation] ****************************************************
+TASK [aiplatform.cluster.node_init : Report an unchanged stage] ****************
+ok: [bench5-cp-01] => {
+    "msg": "STAGE UNCHANGED: node_init on bench5-cp-01"
+}
+ok: [bench5-gpu-01] =>
+    msg: 'STAGE UNCHANGED: node_init on bench5-gpu-01 (inputs as on the last run)'
+ok: [bench5-gpu-01] => {"msg": "STAGE UNCHANGED: node_init on bench5-gpu-01"}
+TASK [aiplatform.cluster.containerd : Report an unchanged stage] ***************
+ok: [bench5-npu-01] => (item=x) => {"msg": "STAGE UNCHANGED: containerd on bench5-npu-01."}
+    msg: STAGE UNCHANGED: node_init on bench5-npu-01
+changed: [bench5-cpu-01] => stage node_init changed
+PLAY RECAP *********************************************************************
+"""
+
+
+def test_skipped_stages():
+    assert deploy_bench.skipped_stages(LOG) == {"node_init": 3, "containerd": 1}
+    assert list(deploy_bench.skipped_stages(LOG)) == ["node_init", "containerd"]
+    assert deploy_bench.skipped_stages("PLAY RECAP\nok: [h] => {}\n") == {}
+
+
+def test_markdown_lists_the_skipped_stages():
+    rows = [row(1, 100, 30), row(5, 200, 50, npu=10)]
+    rows[1]["rerun_unchanged"] = {"node_init": 5, "containerd": 4}
+    text = deploy_bench.markdown(result_of(rows))
+    line = "Stages skipped on the rerun as unchanged (hosts): node_init 5, containerd 4."
+    assert "| Kubernetes | 30 | 10 |\n\n%s\n" % line in text
+    rows[1]["rerun_unchanged"] = {}
+    assert "Stages skipped on the rerun as unchanged (hosts): none." in deploy_bench.markdown(result_of(rows))
+    del rows[1]["rerun_unchanged"]
+    assert "(hosts): not recorded" in deploy_bench.markdown(result_of(rows))
+
+
+ID = "858e283143681f7e7c3d7bad59e018f013ceae496af4ef4730f0703d265287a6"
+
+
+def cgroup_file(root, relative, text):
+    path = root / relative.format(id=ID)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+def test_cgroup_counter_of_each_layout(tmp_path):
+    assert deploy_bench.cgroup_cpu_file(ID, str(tmp_path)) is None
+    v1 = cgroup_file(tmp_path, "cpuacct/docker/{id}/cpuacct.usage", "3000000000\n")
+    assert deploy_bench.cgroup_cpu_file(ID, str(tmp_path)) == v1
+    assert deploy_bench.read_cpu_s(v1) == pytest.approx(3.0)
+    hybrid = cgroup_file(tmp_path, "unified/docker/{id}/cpu.stat",
+                         "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\nnice_usec 0\n")
+    assert deploy_bench.cgroup_cpu_file(ID, str(tmp_path)) == hybrid  # cpu.stat before cpuacct.usage
+    assert deploy_bench.read_cpu_s(hybrid) == pytest.approx(2.5)
+    v2 = cgroup_file(tmp_path, "system.slice/docker-{id}.scope/cpu.stat", "usage_usec 7\n")
+    assert deploy_bench.cgroup_cpu_file(ID, str(tmp_path)) == v2
+    assert deploy_bench.nodes_cpu_s([v1, hybrid]) == pytest.approx(5.5)
+    assert deploy_bench.nodes_cpu_s([v1, None]) is None
+    assert deploy_bench.nodes_cpu_s([]) is None and deploy_bench.nodes_cpu_s(None) is None
+    assert deploy_bench.nodes_cpu_s([v1, str(tmp_path / "gone")]) is None
+    assert deploy_bench.read_cpu_s(cgroup_file(tmp_path, "docker/{id}/cpu.stat", "user_usec 1\n")) is None
+    assert deploy_bench.counter_layout([hybrid]) == str(tmp_path / "unified/docker/<id>/cpu.stat")
+    assert deploy_bench.counter_layout([v2]) == str(tmp_path / "system.slice/docker-<id>.scope/cpu.stat")
+    assert deploy_bench.counter_layout(None) is None
+
+
+def test_lab_label_is_lab_py_label():
+    directory = os.path.join(ROOT, "bench", "out", "lab-5")
+    label = subprocess.run([sys.executable, "-c", "import lab; print(lab.LABEL)"], cwd=os.path.join(ROOT, "lab"),
+                           env=dict(os.environ, AIPLATFORM_LAB_INVENTORY=directory), capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert label == "aiplatform.lab=lab-5"
+    assert deploy_bench.lab_label(directory) == label == deploy_bench.lab_label(directory + "/")
+
+
+# A stand-in for ansible-playbook: a child of its own burns CPU, the "containers" use 4.5 CPU s.
+FAKE_PLAYBOOK = """#!%s
+import os, subprocess, sys, time
+subprocess.run([sys.executable, "-c", "import time\\nwhile time.process_time() < 0.3: pass"], check=True)
+with open(os.environ["FAKE_CGROUP"], "w") as handle:
+    handle.write("usage_usec 5500000\\n")
+print("PLAY [Common] ****")
+time.sleep(0.05)
+print("    msg: 'STAGE UNCHANGED: common on h1'")
+print("h1                         : ok=3    changed=1    unreachable=0    failed=0    skipped=0")
+"""
+
+
+def test_playbook_counts_the_cpu_of_the_run(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "ansible-playbook"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_PLAYBOOK % sys.executable)
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    counter = cgroup_file(tmp_path, "unified/docker/{id}/cpu.stat", "usage_usec 1000000\n")
+    monkeypatch.setattr(deploy_bench, "BIN", str(fake.parent))
+    monkeypatch.setattr(deploy_bench, "OUT", str(tmp_path))
+    monkeypatch.setenv("FAKE_CGROUP", counter)
+    timed = deploy_bench.playbook(str(tmp_path / "lab-1"), ["site.yml"], "fake", [counter])
+    assert timed["changed"] == {"h1": 1}
+    assert timed["node_cpu_s"] == pytest.approx(4.5)
+    assert 0.25 <= timed["controller_cpu_s"] <= timed["wall_s"] * 2 + 0.1
+    assert set(timed["stages"]) == {"start-up", "Common"}
+    assert deploy_bench.skipped_stages(timed["log"]) == {"common": 1}
+    assert open(str(tmp_path / "fake.log")).read() == timed["log"]
+    assert deploy_bench.playbook(str(tmp_path / "lab-1"), ["site.yml"], "fake", None)["node_cpu_s"] is None
 
 
 PAGE = """# Benchmarks
