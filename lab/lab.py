@@ -191,13 +191,33 @@ STAGE_NOTES = {
 }
 
 
-def _stage_rows(plays):
+UNCHANGED = re.compile(r"STAGE UNCHANGED: (\S+) on ([^\s'\"]+)")
+
+
+def _unchanged(text):
+    """{play name: hosts on which its stage was skipped as unchanged (docs/stages.md)} of a log."""
+    out, play = {}, None
+    for line in text.splitlines():
+        match = PLAY.match(line)
+        if match:
+            play = match.group(1)
+            continue
+        found = UNCHANGED.search(line)
+        if found and play:
+            out.setdefault(play, set()).add(found.group(2))
+    return out
+
+
+def _stage_rows(plays, unchanged=None):
     rows = []
     for name, tasks in plays:
         how, why = STAGE_NOTES.get(name, ("for real", ""))
         if not tasks and not how.startswith(("skipped", "not in")):
             how, why = "no task ran", why or "no host of this stage in the lab"
-        rows.append((name, "%s (%d tasks)" % (how, tasks) if tasks else how, why))
+        how = "%s (%d tasks)" % (how, tasks) if tasks else how
+        if (unchanged or {}).get(name):
+            how += "; skipped as unchanged on %d node(s)" % len(unchanged[name])
+        rows.append((name, how, why))
     return rows
 
 
@@ -212,7 +232,7 @@ def summary(log_path, check_path=None):
     seen = set(name for name, _tasks in plays)
     # Stages the run never opened (filtered out by --skip-tags) are listed too, with their reason.
     plays += [[name, 0] for name in STAGE_NOTES if name not in seen and STAGE_NOTES[name][0].startswith("skipped")]
-    for name, how, why in _stage_rows(plays):
+    for name, how, why in _stage_rows(plays, _unchanged(text)):
         print("  - %s: %s%s" % (name, how, (". Why: " + why) if why else ""))
     print("%-14s %5s %8s %12s %7s %8s" % ("host", "ok", "changed", "unreachable", "failed", "skipped"))
     bad = 0
