@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 
 import yaml
 from jinja2 import Environment, nodes
@@ -99,7 +100,10 @@ def _key_of(node):
 def scan_template(text, refs, where=""):
     """Add the variables ``text`` (a Jinja template) reads to ``refs``."""
     try:
-        tree = _ENV.parse(text)
+        with warnings.catch_warnings():
+            # Jinja's lexer warns about regex escapes (\s, \.) inside string literals; they parse fine.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = _ENV.parse(text)
     except TemplateSyntaxError as exc:
         refs.errors.append("%s: %s" % (where, exc))
         return

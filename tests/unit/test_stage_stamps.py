@@ -340,3 +340,46 @@ def test_every_managed_service_and_package_is_probed(role):
                     if word not in probes:
                         missing.append("package %s (task %r)" % (word, task.get("name")))
     assert not missing, "add probes (dpkg-query, systemctl is-active/is-enabled) for:\n" + "\n".join(missing)
+
+
+# --- the action's inputs digest, on a real role ------------------------------------------------
+
+def test_inputs_digest_of_node_init(tmp_path, monkeypatch):
+    from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as action
+
+    monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    act = action.ActionModule.__new__(action.ActionModule)
+    role = os.path.join(ROLES, "node_init")
+    ca = tmp_path / "ca.crt"
+    base = {"node_init_packages": ["chrony"], "inventory_hostname": "n1", "groups": {"all": ["n1", "n2"]},
+            "hostvars": {"n1": {"node_ip": "10.0.0.1"}, "n2": {"node_ip": "10.0.0.2"}},
+            "ansible_facts": {"os_family": "Debian", "uptime_seconds": 5}, "omit": "__omit_place_holder__1"}
+
+    def parts(variables, files=()):
+        return act.inputs(role, variables, list(files))
+
+    digest, first = parts(base)
+    # per-run and volatile values, and variables the role never reads, leave the digest alone
+    same, _parts = parts(dict(base, omit="__omit_place_holder__2", unrelated_var=1,
+                              ansible_facts={"os_family": "Debian", "uptime_seconds": 99}))
+    assert same == digest
+
+    def moved(variables, files=()):
+        new_digest, new = parts(variables, files)
+        assert new_digest != digest
+        return sorted(k for k in new if new[k] != first[k])
+
+    assert moved(dict(base, node_init_packages=["chrony", "jq"])) == ["vars"]
+    assert moved(dict(base, ansible_facts={"os_family": "RedHat", "uptime_seconds": 5})) == ["facts"]
+    assert moved(dict(base, hostvars={"n1": {"node_ip": "10.0.0.1"}, "n2": {"node_ip": "10.0.0.9"}})) == ["hostvars"]
+    ca.write_text("one")
+    assert moved(base, [str(ca)]) == ["controller_files"]
+    with_ca, _parts = parts(base, [str(ca)])
+    ca.write_text("two")
+    assert parts(base, [str(ca)])[0] != with_ca
+
+
+def test_flat_lists_of_the_record():
+    from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as action
+
+    assert action._flat(["/a", ["/b", ["/c"]], "", None, "/d"]) == ["/a", "/b", "/c", "/d"]
