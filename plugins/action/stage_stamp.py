@@ -148,8 +148,11 @@ class ActionModule(ActionBase):
         if refs.hostvars or "hostvars" in refs.whole:
             keys = sorted(refs.hostvars)
             hosts = task_vars.get("hostvars")
-            for host in sorted((task_vars.get("groups") or {}).get("all", [])):
-                hostvars[host] = dict((k, self._other(hosts, host, k)) for k in keys)
+            names = sorted((task_vars.get("groups") or {}).get("all", []))
+            # The same for every host of the stage: read once per run, not once per host (N x N lookups).
+            hostvars = _cached("hostvars:%s:%s:%s" % (role_path, ",".join(keys), ",".join(names)),
+                               lambda: dict((host, dict((k, self._other(hosts, host, k)) for k in keys))
+                                            for host in names))
         files = dict((p, _controller_file(p)) for p in _flat(controller_files))
         return stage_inputs.digest(code, values, facts, hostvars, files)
 

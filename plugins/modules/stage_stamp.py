@@ -96,7 +96,7 @@ reasons:
   type: list
   elements: str
 msg:
-  description: One line saying that the stage is skipped as unchanged, or why it runs.
+  description: One line saying that the stage is skipped as unchanged, or why it runs (the action names the host).
   returned: always
   type: str
 inputs:
@@ -118,7 +118,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.cluster.plugins.module_utils.stage_state import (
-    differences, message, parse_stamp, stamp_text)
+    differences, parse_stamp, stamp_text)
 
 # Probe outputs up to this length are kept as text (so that a reason can quote them), longer ones as a digest.
 _KEEP = 400
@@ -185,14 +185,12 @@ def main():
     )
     p = module.params
     path = os.path.join(p["stamp_dir"], p["stage"] + ".json")
-    host = os.uname()[1]
     result = dict(changed=False, current=False, reasons=[], inputs=p["inputs"], input_parts=p["input_parts"],
                   stamp=path)
 
     if p["state"] == "record":
         text = stamp_text(p["stage"], p["inputs"], read_files(p["files"]), read_probes(module, p["probes"]),
                           p["input_parts"])
-        result["msg"] = "%s: recorded what stage %s left" % (host, p["stage"])
         if not module.check_mode:
             write(module, path, text)
         module.exit_json(**result)
@@ -209,7 +207,7 @@ def main():
         reasons = differences(stamp, p["inputs"], p["input_parts"],
                               read_files(sorted(stamp["files"])) if stamp else {},
                               read_probes(module, sorted(stamp["probes"])) if stamp else {})
-    result.update(current=not reasons, reasons=reasons, msg=message(p["stage"], host, reasons))
+    result.update(current=not reasons, reasons=reasons)
     if reasons and os.path.exists(path) and not module.check_mode:
         # Stale: the stage runs now; if it fails half-way, the next run must not trust the old record.
         try:

@@ -221,6 +221,7 @@ COVERED_OTHERWISE = {
 }
 # Files written on the control machine (delegate_to: localhost): the record names them as controller_files.
 _ITEM = re.compile(r"{{\s*item[^}]*}}")
+_LOOP_PATH = re.compile(r"^{{ item(?:\.(dest|path))? }}$")
 
 
 def stamped_roles():
@@ -279,15 +280,11 @@ def written_paths(role):
                 continue
             local = task.get("delegate_to") == "localhost"
             loop = task.get("loop")
-            if "{{ item }}" == str(path).strip() and isinstance(loop, list):
+            # a literal loop over paths (or dicts of them): each item is a path the task writes
+            field = _LOOP_PATH.match(str(path).strip())
+            if field and isinstance(loop, list):
                 for item in loop:
-                    yield name, task.get("name"), str(item), local
-            elif "{{ item.dest }}" == str(path).strip() and isinstance(loop, list):
-                for item in loop:
-                    yield name, task.get("name"), str(item["dest"]), local
-            elif "{{ item.path }}" == str(path).strip() and isinstance(loop, list):
-                for item in loop:
-                    yield name, task.get("name"), str(item["path"]), local
+                    yield name, task.get("name"), str(item[field.group(1)] if field.group(1) else item), local
             else:
                 yield name, task.get("name"), str(path), local
 
@@ -347,7 +344,6 @@ def test_every_managed_service_and_package_is_probed(role):
 def test_inputs_digest_of_node_init(tmp_path, monkeypatch):
     from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as action
 
-    monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(tmp_path))
     act = action.ActionModule.__new__(action.ActionModule)
     role = os.path.join(ROLES, "node_init")
     ca = tmp_path / "ca.crt"
@@ -355,7 +351,13 @@ def test_inputs_digest_of_node_init(tmp_path, monkeypatch):
             "hostvars": {"n1": {"node_ip": "10.0.0.1"}, "n2": {"node_ip": "10.0.0.2"}},
             "ansible_facts": {"os_family": "Debian", "uptime_seconds": 5}, "omit": "__omit_place_holder__1"}
 
+    runs = iter(range(100))
+
     def parts(variables, files=()):
+        # each call is another ansible-playbook run: its own local temporary directory (the per-run cache)
+        run = tmp_path / ("run-%d" % next(runs))
+        run.mkdir()
+        monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(run))
         return act.inputs(role, variables, list(files))
 
     digest, first = parts(base)
