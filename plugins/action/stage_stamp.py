@@ -21,6 +21,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.stage_state import message
+from ansible_collections.aiplatform.cluster.plugins.module_utils.timed_command import DEFAULT_TIMEOUT
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import stage_inputs
 
 MODULE = "aiplatform.cluster.stage_stamp"
@@ -99,7 +100,7 @@ def _controller_file(path):
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("stage", "state", "inputs", "input_parts", "files", "probes", "controller_files",
-                             "stamp_dir"))
+                             "stamp_dir", "timeout"))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -112,6 +113,7 @@ class ActionModule(ActionBase):
         module_args = dict(stage=stage, state=state, files=_flat(args.get("files")), probes=_flat(args.get("probes")))
         if args.get("stamp_dir"):
             module_args["stamp_dir"] = args["stamp_dir"]
+        module_args["timeout"] = self.timeout(args, task_vars)
         if state == "check":
             role_path = task_vars.get("role_path")
             if not role_path:
@@ -129,6 +131,22 @@ class ActionModule(ActionBase):
             result["msg"] = (message(stage, host, result["reasons"]) if state == "check"
                              else "%s: recorded what stage %s left" % (host, stage))
         return result
+
+    def timeout(self, args, task_vars):
+        """Seconds per probe: the task's ``timeout`` argument, else ``aiplatform_command_timeout``, else 30.
+
+        Not an input of the stage: a longer or shorter wait does not change what the stage does."""
+        value = args.get("timeout")
+        if value is None:
+            value = self._templar.template(task_vars.get("aiplatform_command_timeout", DEFAULT_TIMEOUT))
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = -1
+        if seconds <= 0:
+            raise AnsibleActionFail("stage_stamp: aiplatform_command_timeout is %r; it must be a number of seconds "
+                                    "above 0 (default %d)" % (value, DEFAULT_TIMEOUT))
+        return seconds
 
     def inputs(self, role_path, task_vars, controller_files):
         code = _cached("code:" + role_path, lambda: code_digest(role_path))

@@ -89,8 +89,12 @@ def _tokens(cell):
     return _PAIR.sub("/", cell).split()
 
 
+# Cells npu-smi fills when a value does not apply (310 chips have no HBM, no bus id in some containers).
+_ABSENT = (None, "", "-", "NA", "N/A")
+
+
 def _number(value):
-    if value in (None, "", "-", "NA", "N/A"):
+    if value in _ABSENT:
         return None
     try:
         return float(value) if "." in value else int(value)
@@ -98,11 +102,27 @@ def _number(value):
         return None
 
 
-def _pair(value):
-    if not value or "/" not in value:
+def _checked(value, what, notes):
+    """``_number(value)``; a value that is there but is no number is noted in ``notes`` (then None)."""
+    number = _number(value)
+    if number is None and value not in _ABSENT:
+        notes.append("%s is %r, not a number" % (what, value))
+    return number
+
+
+def _int_id(value):
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+def _pair(value, what=None, notes=None):
+    if value in _ABSENT:
+        return None, None
+    notes = [] if notes is None else notes
+    if "/" not in value:
+        notes.append("%s is %r, not used/total" % (what, value))
         return None, None
     used, _sep, total = value.partition("/")
-    return _number(used), _number(total)
+    return _checked(used, what + " used", notes), _checked(total, what + " total", notes)
 
 
 # header title -> field name (titles compared without units and case)
@@ -123,7 +143,9 @@ def parse_npu_smi_info(text):  # noqa: C901 - one pass over a table
 
     One entry per NPU chip: ``npu_id``, ``chip_id``, ``name``, ``health``, ``power_w``, ``temp_c``,
     ``bus_id``, ``aicore_pct``, ``memory_used_mb``, ``memory_total_mb``, ``hbm_used_mb``,
-    ``hbm_total_mb`` (None where the generation has no such column).
+    ``hbm_total_mb`` (None where the generation has no such column). ``unreadable`` lists, in words, the
+    cells that are there but cannot be read (garbage such as ``ERR!`` in a number column, a process row
+    whose NPU, chip or process id is not a number); the rest of the table is still read.
     """
     lines = [line.rstrip() for line in str(text or "").splitlines()]
     version = None
@@ -146,6 +168,7 @@ def parse_npu_smi_info(text):  # noqa: C901 - one pass over a table
         raise AscendParseError("npu-smi info output ends before its device table (truncated?)")
     npus = []
     processes = []
+    notes = []
     block = []
     in_processes = False
     for line in lines[index + 1:]:
@@ -154,7 +177,7 @@ def parse_npu_smi_info(text):  # noqa: C901 - one pass over a table
             continue
         if stripped.startswith("+"):
             if block and not in_processes:
-                npus.append(_device(block, headers))
+                npus.append(_device(block, headers, notes))
             block = []
             continue
         if not stripped.startswith("|"):
@@ -163,20 +186,30 @@ def parse_npu_smi_info(text):  # noqa: C901 - one pass over a table
             in_processes = True
             continue
         if in_processes:
-            cells = _cells(stripped)
-            if len(cells) >= 4 and cells[0].split() and cells[0].split()[0].isdigit():
-                ids = cells[0].split()
-                processes.append({"npu_id": int(ids[0]), "chip_id": int(ids[1]) if len(ids) > 1 else None,
-                                  "pid": _number(cells[1]), "name": cells[2], "memory_mb": _number(cells[3])})
+            _process(stripped, processes, notes)
             continue
         block.append(stripped)
     if block and not in_processes:
-        npus.append(_device(block, headers))
+        npus.append(_device(block, headers, notes))
     return {"tool_version": version.group("tool"), "driver_version": version.group("driver"), "npus": npus,
-            "processes": processes}
+            "processes": processes, "unreadable": notes}
 
 
-def _device(rows, headers):
+def _process(row, processes, notes):
+    """One row of the process table into ``processes``; a row that cannot be read into ``notes``."""
+    cells = _cells(row)
+    ids = cells[0].split() if cells else []
+    if len(cells) < 4 or not ids or "no running process" in row.lower():
+        return  # "No running processes found in NPU 0" and other prose rows
+    npu, chip, pid = _int_id(ids[0]), _int_id(ids[1]) if len(ids) > 1 else None, _int_id(cells[1])
+    if npu is None or pid is None or (len(ids) > 1 and chip is None):
+        notes.append("process row %r: NPU, chip or process id is not a number" % row[:80])
+        return
+    memory = _checked(cells[3], "process %s memory" % pid, notes)
+    processes.append({"npu_id": npu, "chip_id": chip, "pid": pid, "name": cells[2], "memory_mb": memory})
+
+
+def _device(rows, headers, notes):
     if len(rows) < len(headers):
         raise AscendParseError("npu-smi info device rows are incomplete (%d of %d rows): %r"
                                % (len(rows), len(headers), rows[0][:80]))
@@ -190,17 +223,18 @@ def _device(rows, headers):
     chip = _number(values.get("chip_id"))
     if not isinstance(npu, int):
         raise AscendParseError("npu-smi info row has no NPU id: %r" % rows[0][:80])
-    memory = _pair(values.get("memory"))
-    hbm = _pair(values.get("hbm"))
+    where = "NPU %s chip %s" % (npu, chip if isinstance(chip, int) else 0)
+    memory = _pair(values.get("memory"), where + " memory", notes)
+    hbm = _pair(values.get("hbm"), where + " HBM", notes)
     return {
         "npu_id": npu,
         "chip_id": chip if isinstance(chip, int) else 0,
         "name": values.get("name"),
         "health": values.get("health"),
-        "power_w": _number(values.get("power_w")),
-        "temp_c": _number(values.get("temp_c")),
-        "bus_id": None if values.get("bus_id") in (None, "NA") else values.get("bus_id"),
-        "aicore_pct": _number(values.get("aicore_pct")),
+        "power_w": _checked(values.get("power_w"), where + " power", notes),
+        "temp_c": _checked(values.get("temp_c"), where + " temperature", notes),
+        "bus_id": None if values.get("bus_id") in _ABSENT else values.get("bus_id"),
+        "aicore_pct": _checked(values.get("aicore_pct"), where + " AICore", notes),
         "memory_used_mb": memory[0],
         "memory_total_mb": memory[1],
         "hbm_used_mb": hbm[0],
@@ -270,6 +304,11 @@ _SMI_FAILURES = (
 )
 
 
+# What a hung npu-smi usually means, for the "did not answer" problem.
+TIMEOUT_HINT = ("the Ascend driver may be stuck or an NPU may have failed; see `dmesg` and the device logs under "
+                "/var/log/npu")
+
+
 def classify_npu_smi_failure(stdout, stderr, rc):
     """A clear message for a failed ``npu-smi info`` run."""
     text = "%s\n%s" % (stdout or "", stderr or "")
@@ -309,6 +348,8 @@ def summarize(install=None, driver=None, firmware=None, smi=None, smi_list=None,
     }
     if smi_error:
         problems.append(smi_error)
+    for note in (smi or {}).get("unreadable", []):
+        problems.append("npu-smi info: %s (garbled output: check the driver and npu-smi by hand)" % note)
     if result["driver_version"] is None and pci_count:
         problems.append("%s on the PCI bus but no Ascend driver found" % _chips(pci_count))
     if result["npu_count"] is not None and pci_count and result["chip_count"] is not None and \

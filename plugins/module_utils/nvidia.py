@@ -68,6 +68,8 @@ def parse_nvidia_smi_xml(text):
         raise NvidiaParseError("nvidia-smi -q -x output uses forbidden XML constructs (%s)" % exc)
     except ET.ParseError as exc:
         raise NvidiaParseError("nvidia-smi -q -x output is not valid XML (%s); it may be truncated" % exc)
+    except (LookupError, ValueError) as exc:  # e.g. a garbled encoding= in the XML declaration
+        raise NvidiaParseError("nvidia-smi -q -x output cannot be read (%s)" % exc)
     if root.tag != "nvidia_smi_log":
         raise NvidiaParseError("nvidia-smi -q -x output has root <%s>, expected <nvidia_smi_log>" % root.tag)
     driver = _text(root, "driver_version")
@@ -153,6 +155,10 @@ _FAILURES = (
     (re.compile(r"command not found|No such file or directory|: not found", re.I),
      "nvidia-smi is not installed"),
 )
+
+
+# What a hung nvidia-smi usually means, for the "did not answer" problem.
+TIMEOUT_HINT = "a GPU may have fallen off the bus or the driver is stuck; see `dmesg` (Xid errors)"
 
 
 def classify_nvidia_smi_failure(stdout, stderr, rc):

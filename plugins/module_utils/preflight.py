@@ -225,6 +225,9 @@ def _accelerator_checks(kind, acc, probe, requirements):
 
 
 def _minimum(check, what, value, roles, minimums, unit, fix):
+    if value is None:  # the probe did not answer (df on a hung mount)
+        return result(check, FAIL, "%s could not be read: the command did not answer in time" % what,
+                      "look for a hung mount or a stuck disk (dmesg, mount), then run preflight again")
     needed = max([minimums.get(r, 0) for r in roles] or [0])
     if value + 1e-9 < needed:
         return result(check, FAIL, "%.1f %s %s, %s needs %s" % (value, unit, what, "/".join(roles) or "node",

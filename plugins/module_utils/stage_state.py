@@ -18,6 +18,28 @@ import json
 STAMP_FORMAT = 1
 # Reasons listed in a message at most; the result holds them all.
 SHOWN_REASONS = 3
+# How a probe or a file that did not answer in time reads (a hung tool, a dead NFS server behind a mount
+# point). It is never taken as "unchanged": the stage runs (differences() below).
+_TIMEOUT_PREFIX = "timeout: did not answer within "
+
+
+def timed_out_probe(seconds):
+    """What a probe that did not answer within ``seconds`` reads as."""
+    return "%s%s s" % (_TIMEOUT_PREFIX, _seconds(seconds))
+
+
+def timed_out_file(seconds):
+    """What a file whose state could not be read within ``seconds`` reads as."""
+    return {"type": "timeout", "seconds": seconds}
+
+
+def _seconds(value):
+    value = float(value)
+    return "%d" % value if value == int(value) else "%g" % value
+
+
+def probe_timed_out(output):
+    return isinstance(output, str) and output.startswith(_TIMEOUT_PREFIX)
 
 
 def stamp_text(stage, inputs, files, probes, parts=None):
@@ -65,7 +87,11 @@ def differences(stamp, inputs, parts, files, probes):
     for pattern in sorted(stamp["files"]):
         before, now = stamp["files"][pattern], files.get(pattern, {})
         for path in sorted(set(before) | set(now)):
-            if path not in now:
+            if path in now and now[path].get("type") == "timeout":
+                # checked first: a record written while the path hung holds the same marker
+                out.append("%s did not answer within %s s (a hung mount?), so it cannot be compared"
+                           % (path, _seconds(now[path].get("seconds", 0))))
+            elif path not in now:
                 out.append("%s is gone" % path)
             elif path not in before:
                 out.append("%s is new" % path)
@@ -74,7 +100,9 @@ def differences(stamp, inputs, parts, files, probes):
             elif before[path] != now[path]:
                 out.append("%s changed (%s)" % (path, _what_changed(before[path], now[path])))
     for command in sorted(stamp["probes"]):
-        if probes.get(command) != stamp["probes"][command]:
+        if probe_timed_out(probes.get(command)):
+            out.append("`%s` %s, so it cannot be compared" % (command, probes[command][len("timeout: "):]))
+        elif probes.get(command) != stamp["probes"][command]:
             out.append("`%s` now says %s (was %s)" % (command, _short(probes.get(command)),
                                                        _short(stamp["probes"][command])))
     return out

@@ -18,8 +18,9 @@ description:
     from the table headers of each generation); NPU count from C(npu-smi info -l); Ascend chips on the PCI bus
     (vendor 0x19e5; d100 310, d801 910, d802 910B, d500 310P).
   - Never fails on a node without NPUs or driver. C(problems) says what is wrong in words (no install record,
-    npu-smi missing or unable to initialise DCMI, chips on the PCI bus without a driver, fewer chips visible than
-    on the bus, version.info disagreeing with the loaded driver, chips whose health is not OK).
+    npu-smi missing, hung or unable to initialise DCMI, output it cannot read, chips on the PCI bus without a
+    driver, fewer chips visible than on the bus, version.info disagreeing with the loaded driver, chips whose health
+    is not OK).
 author:
   - aiplatform.cluster contributors
 options:
@@ -34,6 +35,13 @@ options:
     description: Root under which C(sys/bus/pci) is read (for tests).
     type: path
     default: /
+  timeout:
+    description:
+      - Seconds each C(npu-smi) run may take. A run that does not answer in time is stopped and becomes a problem in
+        words; the driver files and the PCI bus are still read and the report still comes out.
+      - Roles pass the inventory variable C(aiplatform_command_timeout).
+    type: float
+    default: 30
 attributes:
   check_mode:
     support: full
@@ -109,7 +117,9 @@ ascend:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
+    TIMEOUT_HINT,
     AscendParseError,
     classify_npu_smi_failure,
     parse_install_info,
@@ -128,6 +138,7 @@ def main():
             install_info_path=dict(type="path", default="/etc/ascend_install.info"),
             npu_smi=dict(type="path"),
             sysfs_root=dict(type="path", default="/"),
+            timeout=dict(type="float", default=timed_command.DEFAULT_TIMEOUT),
         ),
         supports_check_mode=True,
     )
@@ -163,8 +174,11 @@ def main():
     elif not os.access(binary, os.X_OK):
         smi_error = "npu-smi not found at %s" % binary
     else:
-        rc, out, err = module.run_command([binary, "info"])
-        if rc == 0:
+        timeout = module.params["timeout"]
+        rc, out, err, timed_out = timed_command.run([binary, "info"], timeout=timeout)
+        if timed_out:
+            smi_error = timed_command.did_not_answer("npu-smi info", timeout, TIMEOUT_HINT)
+        elif rc == 0:
             try:
                 smi = parse_npu_smi_info(out)
             except AscendParseError as exc:
@@ -172,8 +186,10 @@ def main():
         else:
             smi_error = classify_npu_smi_failure(out, err, rc)
         if smi is not None:
-            rc, out, err = module.run_command([binary, "info", "-l"])
-            if rc == 0:
+            rc, out, err, timed_out = timed_command.run([binary, "info", "-l"], timeout=timeout)
+            if timed_out:
+                problems.append(timed_command.did_not_answer("npu-smi info -l", timeout, TIMEOUT_HINT))
+            elif rc == 0:
                 try:
                     smi_list = parse_npu_smi_list(out)
                 except AscendParseError as exc:

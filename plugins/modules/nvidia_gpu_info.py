@@ -29,6 +29,13 @@ options:
     description: Root under which C(sys/) and C(proc/) are read (for tests).
     type: path
     default: /
+  timeout:
+    description:
+      - Seconds C(nvidia-smi) may take. A run that does not answer in time is stopped, becomes a problem in words
+        (a GPU fallen off the bus can block it in the kernel) and the other sources are still read.
+      - Roles pass the inventory variable C(aiplatform_command_timeout).
+    type: float
+    default: 30
 attributes:
   check_mode:
     support: full
@@ -71,7 +78,7 @@ nvidia:
       sample: [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-...", "pci_bus_id": "00000000:00:06.0",
                 "memory_total_mib": 81559}]
     gpu_count:
-      description: Number of GPUs nvidia-smi lists (null when it did not answer).
+      description: Number of GPUs nvidia-smi lists (null when it did not answer or timed out).
       type: int
     pci_gpu_count:
       description: NVIDIA GPUs on the PCI bus.
@@ -88,7 +95,9 @@ nvidia:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
 from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
+    TIMEOUT_HINT,
     NvidiaParseError,
     classify_nvidia_smi_failure,
     count_pci_devices,
@@ -116,6 +125,7 @@ def main():
         argument_spec=dict(
             nvidia_smi=dict(type="path"),
             sysfs_root=dict(type="path", default="/"),
+            timeout=dict(type="float", default=timed_command.DEFAULT_TIMEOUT),
         ),
         supports_check_mode=True,
     )
@@ -127,8 +137,11 @@ def main():
     elif not os.access(binary, os.X_OK):
         smi_error = "nvidia-smi not found at %s" % binary
     else:
-        rc, out, err = module.run_command([binary, "-q", "-x"])
-        if rc == 0:
+        timeout = module.params["timeout"]
+        rc, out, err, timed_out = timed_command.run([binary, "-q", "-x"], timeout=timeout)
+        if timed_out:
+            smi_error = timed_command.did_not_answer("nvidia-smi", timeout, TIMEOUT_HINT)
+        elif rc == 0:
             try:
                 smi = parse_nvidia_smi_xml(out)
             except NvidiaParseError as exc:

@@ -63,6 +63,14 @@ options:
     description: With I(state=check), report the stage as not current whatever the record says.
     type: bool
     default: false
+  timeout:
+    description:
+      - Seconds each probe may take, and reading the state of one file. A probe or a file that does not answer in
+        time (a hung tool, a mount point whose NFS server is gone) is never taken as unchanged - the stage runs, and
+        the reason says which one hung. After the first file that hangs, the remaining files are not read.
+      - The action sets it from the inventory variable C(aiplatform_command_timeout).
+    type: float
+    default: 30
 attributes:
   check_mode:
     support: full
@@ -117,8 +125,9 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
 from ansible_collections.aiplatform.cluster.plugins.module_utils.stage_state import (
-    differences, parse_stamp, stamp_text)
+    differences, parse_stamp, stamp_text, timed_out_file, timed_out_probe)
 
 # Probe outputs up to this length are kept as text (so that a reason can quote them), longer ones as a digest.
 _KEEP = 400
@@ -145,25 +154,39 @@ def file_state(path):
     return out
 
 
-def read_files(patterns):
+def read_pattern(pattern):
+    if glob.has_magic(pattern):
+        paths = sorted(glob.glob(pattern, recursive=True))
+    else:
+        paths = [pattern]
+    return dict((path, file_state(path)) for path in paths)
+
+
+def read_files(patterns, timeout=timed_command.DEFAULT_TIMEOUT):
+    """``{pattern: {path: state}}``; a pattern whose paths do not answer within ``timeout`` s (``lstat`` of a
+    hung NFS mount point blocks) reads as timed out, and so does every pattern after it (the stage runs anyway)."""
     out = {}
+    hung = False
     for pattern in patterns:
-        if glob.has_magic(pattern):
-            paths = sorted(glob.glob(pattern, recursive=True))
-        else:
-            paths = [pattern]
-        out[pattern] = dict((path, file_state(path)) for path in paths)
+        done, value = (False, None) if hung else timed_command.call(read_pattern, timeout, args=(pattern,))
+        if not done:
+            hung = True
+            value = {pattern: timed_out_file(timeout)}
+        out[pattern] = value
     return out
 
 
-def read_probes(module, commands):
+def read_probes(module, commands, timeout=timed_command.DEFAULT_TIMEOUT):
     out = {}
     for command in commands:
         argv = shlex.split(command)
         if not argv or not module.get_bin_path(argv[0]):
             out[command] = "not installed"
             continue
-        rc, stdout, stderr = module.run_command(argv, check_rc=False, environ_update={"LC_ALL": "C"})
+        rc, stdout, stderr, timed_out = timed_command.run(argv, timeout=timeout)
+        if timed_out:
+            out[command] = timed_out_probe(timeout)
+            continue
         text = "rc=%d\n%s" % (rc, stdout if rc == 0 else (stdout + stderr))
         out[command] = text if len(text) <= _KEEP else "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     return out
@@ -180,6 +203,7 @@ def main():
             probes=dict(type="list", elements="str", default=[]),
             stamp_dir=dict(type="path", default="/var/lib/aiplatform/stages"),
             force=dict(type="bool", default=False),
+            timeout=dict(type="float", default=timed_command.DEFAULT_TIMEOUT),
         ),
         supports_check_mode=True,
     )
@@ -189,8 +213,8 @@ def main():
                   stamp=path)
 
     if p["state"] == "record":
-        text = stamp_text(p["stage"], p["inputs"], read_files(p["files"]), read_probes(module, p["probes"]),
-                          p["input_parts"])
+        text = stamp_text(p["stage"], p["inputs"], read_files(p["files"], p["timeout"]),
+                          read_probes(module, p["probes"], p["timeout"]), p["input_parts"])
         if not module.check_mode:
             write(module, path, text)
         module.exit_json(**result)
@@ -205,8 +229,8 @@ def main():
         reasons = ["forced by aiplatform_skip_unchanged: false"]
     else:
         reasons = differences(stamp, p["inputs"], p["input_parts"],
-                              read_files(sorted(stamp["files"])) if stamp else {},
-                              read_probes(module, sorted(stamp["probes"])) if stamp else {})
+                              read_files(sorted(stamp["files"]), p["timeout"]) if stamp else {},
+                              read_probes(module, sorted(stamp["probes"]), p["timeout"]) if stamp else {})
     result.update(current=not reasons, reasons=reasons)
     if reasons and os.path.exists(path) and not module.check_mode:
         # Stale: the stage runs now; if it fails half-way, the next run must not trust the old record.

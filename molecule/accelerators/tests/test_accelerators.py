@@ -1,5 +1,6 @@
 """containerd really loads the GPU/NPU runtime registrations; the NIC plan is applied once."""
 import json
+import time
 import tomllib
 
 
@@ -52,3 +53,34 @@ def test_rank_table(host):
     assert table["version"] == "1.0" and table["server_count"] == "2"
     assert [s["server_id"] for s in table["server_list"]] == ["10.0.0.13", "10.0.0.14"]
     assert table["server_list"][1]["device"][1] == {"device_id": "1", "device_ip": "192.168.20.14", "rank_id": "3"}
+
+
+def _hanging_tool(host, path):
+    """A stand-in vendor tool that never answers (as nvidia-smi does when a GPU fell off the bus)."""
+    assert host.run("printf '#!/bin/sh\\nsleep 300\\n' > %s && chmod 0755 %s" % (path, path)).rc == 0
+
+
+def test_hung_nvidia_smi_is_a_problem_within_the_timeout(host):
+    if host.backend.get_hostname() != "acc-gpu-01":
+        return
+    _hanging_tool(host, "/usr/local/bin/hung-nvidia-smi")
+    started = time.monotonic()
+    result = host.ansible("aiplatform.cluster.nvidia_gpu_info", "nvidia_smi=/usr/local/bin/hung-nvidia-smi timeout=3",
+                          check=False)
+    assert time.monotonic() - started < 60
+    assert result["nvidia"]["problems"][0].startswith(
+        "nvidia-smi did not answer within 3 s: a GPU may have fallen off the bus")
+    # nothing of the stand-in is left running on the node
+    assert host.run("pgrep -f hung-nvidia-smi").rc != 0
+
+
+def test_hung_npu_smi_is_a_problem_within_the_timeout(host):
+    if host.backend.get_hostname() != "acc-npu-01":
+        return
+    _hanging_tool(host, "/usr/local/bin/hung-npu-smi")
+    started = time.monotonic()
+    result = host.ansible("aiplatform.cluster.ascend_npu_info", "npu_smi=/usr/local/bin/hung-npu-smi timeout=3",
+                          check=False)
+    assert time.monotonic() - started < 60
+    assert any(p.startswith("npu-smi info did not answer within 3 s") for p in result["ascend"]["problems"])
+    assert host.run("pgrep -f hung-npu-smi").rc != 0
