@@ -1,0 +1,361 @@
+"""Day-2 guards: what restore.yml may extract (archive members) and when remove_node.yml may remove an etcd
+member (quorum). Pure functions as tables, then the module against real tarballs, then restore.yml's first
+play against a tampered backup on this machine."""
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.archive_members import member_problems
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import etcd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+K8S = (["etc/kubernetes"], ["etc/kubernetes/tmp"])
+
+
+def m(name, kind="file", link=""):
+    return {"name": name, "type": kind, "linkname": link}
+
+
+# A member list as backup.yml's `tar -czpf ... -C / etc/kubernetes` writes it.
+GOOD = [m("etc/kubernetes/", "directory"), m("etc/kubernetes/admin.conf"), m("etc/kubernetes/pki", "directory"),
+        m("etc/kubernetes/pki/ca.crt"), m("etc/kubernetes/manifests/etcd.yaml"),
+        m("etc/kubernetes/pki/ca-link.crt", "symlink", "ca.crt"),
+        m("etc/kubernetes/pki/abs-link.crt", "symlink", "/etc/kubernetes/pki/ca.crt"),
+        m("etc/kubernetes/pki/hard.crt", "hardlink", "etc/kubernetes/pki/ca.crt")]
+
+
+def test_a_backup_of_backup_yml_passes():
+    assert member_problems(GOOD, *K8S) == []
+
+
+@pytest.mark.parametrize("member,words", [
+    (m("/etc/passwd"), "an absolute name"),
+    (m("/etc/kubernetes/admin.conf"), "an absolute name"),
+    (m("etc/kubernetes/../../root/.ssh/authorized_keys"), "a '..' component"),
+    (m("../etc/shadow"), "a '..' component"),
+    (m("etc/kubernetes/./pki/x"), "a '.' or empty component"),
+    (m("etc/kubernetes//pki/x"), "a '.' or empty component"),
+    (m(""), "an empty name"),
+    (m("etc/passwd"), "is outside /etc/kubernetes"),
+    (m("etc/kubernetes-evil/x"), "is outside /etc/kubernetes"),
+    (m("etc"), "is outside /etc/kubernetes"),
+    (m("etc/kubernetes/tmp/kubeadm-backup/x"), "not under /etc/kubernetes/tmp"),
+    (m("etc/kubernetes/pki/evil", "symlink", "/etc/shadow"), "symbolic link to '/etc/shadow'"),
+    (m("etc/kubernetes/pki/evil", "symlink", "../../../root"), "symbolic link to '../../../root'"),
+    (m("etc/kubernetes/pki/evil", "symlink", "../../passwd"), "points outside /etc/kubernetes"),
+    (m("etc/kubernetes/pki/evil", "symlink", "../tmp/x"), "points outside"),
+    (m("etc/kubernetes/pki/evil", "hardlink", "etc/shadow"), "hard link to 'etc/shadow'"),
+    (m("etc/kubernetes/pki/evil", "hardlink", "/etc/shadow"), "hard link"),
+    (m("etc/kubernetes/pki/evil", "hardlink", "../etc/shadow"), "hard link"),
+    (m("etc/kubernetes/null", "character device"), "is a character device"),
+    (m("etc/kubernetes/sda", "block device"), "is a block device"),
+    (m("etc/kubernetes/pipe", "FIFO"), "is a FIFO"),
+    (m("etc/kubernetes/odd", None), "member of unknown type"),
+])
+def test_refused_members(member, words):
+    problems = member_problems(GOOD + [member], *K8S, archive="kubernetes.tar.gz")
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("kubernetes.tar.gz: member %r" % member["name"])
+    assert words in problems[0]
+    assert "Nothing was extracted. Fix: use a backup written by playbooks/backup.yml" in problems[0]
+
+
+def test_members_under_a_link_are_refused_even_when_the_link_stays_inside():
+    members = [m("etc/kubernetes/pki", "symlink", "manifests"), m("etc/kubernetes/pki/ca.crt")]
+    problems = member_problems(members, *K8S)
+    assert len(problems) == 1 and "lies under 'etc/kubernetes/pki', which the archive makes a link" in problems[0]
+    # the classic two-step escape: a link out, then a file through it - both refused
+    members = [m("etc/kubernetes/x", "symlink", "/root"), m("etc/kubernetes/x/.ssh/authorized_keys")]
+    assert len(member_problems(members, *K8S)) == 2
+
+
+def test_every_problem_is_reported_at_once_and_empty_archives_are_refused():
+    problems = member_problems([m("/a"), m("b/../c"), m("etc/x")], *K8S)
+    assert len(problems) == 3
+    assert member_problems([], *K8S, archive="x.tar.gz") == [
+        "x.tar.gz is empty: backup.yml never writes an empty archive. Nothing was extracted. Fix: use a backup "
+        "written by playbooks/backup.yml (check where this one came from: it may have been tampered with)."]
+
+
+def test_the_artifacts_root_follows_common_artifacts_dir():
+    members = [m("srv/aiplatform/", "directory"), m("srv/aiplatform/kubeadm.yaml")]
+    assert member_problems(members, ["/srv/aiplatform"]) == []
+    assert member_problems(members, ["etc/aiplatform"]) != []
+
+
+# --- the module against real tarballs --------------------------------------------------------------------------
+
+def make_tar(path, entries):
+    with tarfile.open(str(path), "w:gz") as archive:
+        for name, kind, data in entries:
+            info = tarfile.TarInfo(name)
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+                archive.addfile(info)
+            elif kind == "sym":
+                info.type, info.linkname = tarfile.SYMTYPE, data
+                archive.addfile(info)
+            elif kind == "fifo":
+                info.type = tarfile.FIFOTYPE
+                archive.addfile(info)
+            else:
+                payload = data.encode()
+                info.size = len(payload)
+                archive.addfile(info, io.BytesIO(payload))
+
+
+def run_module(args, tmp_path):
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "plugins", "modules", "archive_members.py"),
+                             str(args_file)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_module_passes_a_tarball_like_backup_yml_writes(tmp_path):
+    source = tmp_path / "root"
+    (source / "etc" / "kubernetes" / "pki").mkdir(parents=True)
+    (source / "etc" / "kubernetes" / "pki" / "ca.crt").write_text("cert")
+    (source / "etc" / "kubernetes" / "admin.conf").write_text("conf")
+    archive = tmp_path / "kubernetes.tar.gz"
+    # the very command of backup.yml
+    subprocess.run(["tar", "-czpf", str(archive), "--exclude=etc/kubernetes/tmp", "-C", str(source),
+                    "etc/kubernetes"], check=True)
+    result = run_module({"path": str(archive), "roots": ["etc/kubernetes"], "exclude": ["etc/kubernetes/tmp"]},
+                        tmp_path)
+    assert result.get("failed") is not True and result["members"] == 4 and result["problems"] == []
+
+
+@pytest.mark.parametrize("entries,words", [
+    ([("etc/kubernetes/a", "file", "x"), ("/etc/cron.d/evil", "file", "x")], "an absolute name"),
+    ([("etc/kubernetes/../../etc/cron.d/evil", "file", "x")], "a '..' component"),
+    ([("etc/kubernetes/l", "sym", "/etc/cron.d")], "symbolic link to '/etc/cron.d'"),
+    ([("etc/kubernetes/p", "fifo", "")], "is a FIFO"),
+    ([("root/.ssh/authorized_keys", "file", "x")], "is outside /etc/kubernetes"),
+])
+def test_module_refuses_a_tampered_tarball(tmp_path, entries, words):
+    archive = tmp_path / "kubernetes.tar.gz"
+    make_tar(archive, entries)
+    result = run_module({"path": str(archive), "roots": ["etc/kubernetes"]}, tmp_path)
+    assert result["failed"] is True and len(result["problems"]) == 1
+    assert words in result["msg"] and "Nothing was extracted" in result["msg"]
+
+
+def test_module_refuses_what_is_no_tarball(tmp_path):
+    archive = tmp_path / "kubernetes.tar.gz"
+    archive.write_text("not a tar")
+    result = run_module({"path": str(archive), "roots": ["etc/kubernetes"]}, tmp_path)
+    assert result["failed"] is True and "cannot be read as a tar archive" in result["msg"]
+
+
+def test_restore_playbook_refuses_a_tampered_backup_before_touching_a_node(tmp_path):
+    """restore.yml's first play, for real, on this machine as kube_control_plane[0] (connection local): a backup
+    whose checksums match but whose kubernetes.tar.gz holds an absolute member stops the run, naming it."""
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "etcd-snapshot.db").write_text("snapshot")
+    make_tar(backup / "kubernetes.tar.gz", [("etc/kubernetes/admin.conf", "file", "x"),
+                                            ("/etc/cron.d/evil", "file", "* * * * * root sh -c id")])
+    sums = "".join("%s  %s\n" % (hashlib.sha256((backup / f).read_bytes()).hexdigest(), f)
+                   for f in ("etcd-snapshot.db", "kubernetes.tar.gz"))
+    (backup / "SHA256SUMS").write_text(sums)
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[kube_control_plane]\ncp-01 ansible_connection=local ansible_python_interpreter=%s\n"
+                         % sys.executable)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_NOCOLOR="true", ANSIBLE_INVENTORY_ENABLED="ini")
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+                          os.path.join(ROOT, "playbooks", "restore.yml"), "-e", "backup=%s" % backup,
+                          "-e", "restore_confirm=yes"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300, check=False)
+    out = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0
+    assert "member '/etc/cron.d/evil' has an absolute name" in out, out[-3000:]
+    assert "files match SHA256SUMS" not in out  # stopped before the next task
+    assert "Restore etcd" not in out
+
+
+# --- etcd quorum ---------------------------------------------------------------------------------------------
+
+def members(*specs):
+    """specs: (name, ip, learner) -> member list JSON as etcdctl prints it."""
+    out = []
+    for number, (name, ip, learner) in enumerate(specs):
+        entry = {"ID": 0x8e9e05c52164694d + number, "name": name, "peerURLs": ["https://%s:2380" % ip],
+                 "clientURLs": ["https://%s:2379" % ip] if name else []}
+        if learner:
+            entry["isLearner"] = True
+        out.append(entry)
+    return json.dumps({"header": {"cluster_id": 1, "member_id": 2, "raft_term": 3}, "members": out})
+
+
+def health(*ups):
+    """ups: (ip, healthy) -> endpoint health JSON."""
+    return json.dumps([{"endpoint": "https://%s:2379" % ip, "health": up, "took": "1ms",
+                        **({} if up else {"error": "context deadline exceeded"})} for ip, up in ups])
+
+
+CP = [("cp-01", "10.0.0.1", False), ("cp-02", "10.0.0.2", False), ("cp-03", "10.0.0.3", False),
+      ("cp-04", "10.0.0.4", False), ("cp-05", "10.0.0.5", False)]
+
+
+@pytest.mark.parametrize("size,down,remove,allowed,words", [
+    (3, [], "cp-02", True, "etcd will have 2 members"),              # healthy 3 -> 2: allowed, even-count warning
+    (3, ["cp-02"], "cp-02", True, None),                             # the dead member itself goes
+    (3, ["cp-03"], "cp-02", False, "would break etcd's quorum: 2 members would remain, 1 of them healthy, "
+                                   "and they need 2 (unhealthy: cp-03)"),
+    (3, ["cp-02", "cp-03"], "cp-02", False, "etcd has no quorum now: 1 of its 3 voting members are healthy"),
+    (2, [], "cp-02", True, None),                                    # 2 -> 1
+    (2, ["cp-02"], "cp-02", False, "etcd has no quorum now"),        # 1 of 2 healthy: no quorum already
+    (1, [], "cp-01", False, "runs the last etcd member"),
+    (5, ["cp-04", "cp-05"], "cp-02", False, "would break etcd's quorum: 4 members would remain, 2 of them healthy, "
+                                            "and they need 3"),
+    (5, ["cp-04", "cp-05"], "cp-05", True, "etcd will have 4 members"),
+    (5, ["cp-05"], "cp-02", True, None),                             # 4 left, 3 healthy >= 3
+    (4, ["cp-04"], "cp-02", True, None),                             # 3 left, 2 healthy >= 2
+    (4, ["cp-03", "cp-04"], "cp-02", False, "etcd has no quorum now: 2 of its 4"),
+])
+def test_quorum_table(size, down, remove, allowed, words):
+    specs = CP[:size]
+    verdict = etcd.member_removal(members(*specs), health(*[(ip, name not in down) for name, ip, _l in specs]),
+                                  remove, dict((n, ip) for n, ip, _l in specs)[remove])
+    assert (verdict["problems"] == []) is allowed, verdict
+    text = " ".join(verdict["problems"] + verdict["warnings"])
+    if words:
+        assert words in text
+    if not allowed:
+        assert text.startswith(("removing %s" % remove, "etcd has no quorum", "%s runs the last" % remove))
+        assert "Fix:" in text or "reset.yml" in text
+    else:
+        assert verdict["member_ids"] == ["%x" % (0x8e9e05c52164694d + [s[0] for s in specs].index(remove))]
+
+
+@pytest.mark.parametrize("voters,needed", [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (6, 4), (7, 4)])
+def test_quorum(voters, needed):
+    assert etcd.quorum(voters) == needed
+
+
+def test_learners_do_not_vote():
+    specs = CP[:3] + [("cp-04", "10.0.0.4", True)]
+    ups = [("10.0.0.1", True), ("10.0.0.2", True), ("10.0.0.3", False), ("10.0.0.4", True)]
+    verdict = etcd.member_removal(members(*specs), health(*ups), "cp-04", "10.0.0.4")
+    assert verdict["problems"] == [] and verdict["voters"] == 3 and verdict["remaining"] == 3
+    verdict = etcd.member_removal(members(*specs), health(*ups), "cp-02", "10.0.0.2")
+    assert "would break etcd's quorum" in verdict["problems"][0]
+
+
+def test_member_found_by_peer_address_and_unstarted_members_count_as_unhealthy():
+    specs = CP[:2] + [("", "10.0.0.3", False)]  # added, never started: no name, no client URL
+    ups = [("10.0.0.1", True), ("10.0.0.2", True)]
+    verdict = etcd.member_removal(members(*specs), health(*ups), "cp-03", "10.0.0.3")
+    assert verdict["problems"] == [] and len(verdict["member_ids"]) == 1
+    assert verdict["members"][0].endswith("(not started)")
+    verdict = etcd.member_removal(members(*specs), health(*ups), "cp-02", "10.0.0.2")
+    assert "would break etcd's quorum" in verdict["problems"][0]
+
+
+def test_no_member_of_the_node_is_a_warning_not_a_refusal():
+    verdict = etcd.member_removal(members(*CP[:3]), health(*[(ip, True) for _n, ip, _l in CP[:3]]), "gpu-07",
+                                  "10.0.0.70")
+    assert verdict["problems"] == [] and verdict["member_ids"] == []
+    assert "no etcd member is named gpu-07" in verdict["warnings"][0]
+
+
+@pytest.mark.parametrize("members_text,health_text,words", [
+    ("", "[]", "the etcd members of the cluster cannot be read: etcdctl member list did not print JSON (no output)"),
+    ("Error: context deadline exceeded", "[]", "(Error: context deadline exceeded)"),
+    ('{"header": {}}', "[]", "printed no 'members' list"),
+    ('{"members": [{"name": "x"}]}', "[]", "a member without ID"),
+    (members(*CP[:3]), "Error: unhealthy cluster", "the health of etcd cannot be read"),
+    (members(*CP[:3]), '{"endpoint": "x"}', "printed no list of endpoints"),
+])
+def test_unreadable_etcd_is_a_refusal(members_text, health_text, words):
+    verdict = etcd.member_removal(members_text, health_text, "cp-02", "10.0.0.2")
+    assert len(verdict["problems"]) == 1 and words in verdict["problems"][0]
+    assert "Fix: check etcd on the first control-plane node" in verdict["problems"][0]
+
+
+def test_ids_printed_as_hex_text_are_kept():
+    data = json.loads(members(*CP[:3]))
+    for entry in data["members"]:
+        entry["ID"] = "%X" % entry["ID"]
+    verdict = etcd.member_removal(data, json.loads(health(*[(ip, True) for _n, ip, _l in CP[:3]])), "cp-03",
+                                  "10.0.0.3")
+    assert verdict["member_ids"] == ["%x" % (0x8e9e05c52164694d + 2)]
+
+
+# --- remove_node.yml with stand-ins for kubectl and crictl (etcd does not run here) --------------------------
+
+NODES_JSON = json.dumps({"items": [
+    {"metadata": {"name": name, "labels": {"node-role.kubernetes.io/control-plane": ""}},
+     "status": {"conditions": [{"type": "Ready", "status": "True"}], "nodeInfo": {"kubeletVersion": "v1.30.5"}}}
+    for name in ("cp-01", "cp-02", "cp-03")]})
+
+
+def remove_node_run(tmp_path, down):
+    """remove_node.yml -e node=cp-02, for real, with cp-01 this machine (connection local) and stand-ins on PATH:
+    kubectl answers `get nodes` and logs the rest; crictl runs one etcd container whose etcdctl prints the member
+    list and the health of three members (those in ``down`` unhealthy) and logs `member remove`. cp-02 is not in
+    k8s_cluster, so nothing is reset here."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    (tmp_path / "nodes.json").write_text(NODES_JSON)
+    specs = CP[:3]
+    (tmp_path / "members.json").write_text(members(*specs))
+    (tmp_path / "health.json").write_text(health(*[(ip, name not in down) for name, ip, _l in specs]))
+    for name, body in {
+        "kubectl": 'echo "kubectl $*" >> %(log)s\ncase "$*" in *"get nodes"*) cat %(d)s/nodes.json ;; '
+                   '*"delete node"*) echo "node deleted" ;; esac' % {"log": log, "d": tmp_path},
+        "crictl": 'echo "crictl $*" >> %(log)s\ncase "$*" in ps*) echo 0123abcd ;; '
+                  '*"member list"*) cat %(d)s/members.json ;; '
+                  '*"endpoint health"*) cat %(d)s/health.json; exit 1 ;; esac' % {"log": log, "d": tmp_path},
+    }.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body + "\n")
+        (bin_dir / name).chmod(0o755)
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "[kube_control_plane]\ncp-01 ansible_connection=local ansible_python_interpreter=%s node_ip=10.0.0.1\n"
+        "cp-02 node_ip=10.0.0.2\ncp-03 node_ip=10.0.0.3\n[k8s_cluster]\ncp-01\n" % sys.executable)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_NOCOLOR="true", ANSIBLE_INVENTORY_ENABLED="ini", PATH="%s:%s" % (bin_dir, os.environ["PATH"]))
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+                          os.path.join(ROOT, "playbooks", "remove_node.yml"), "-e", "node=cp-02"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    calls = log.read_text() if log.exists() else ""
+    return run.returncode, " ".join((run.stdout + run.stderr).split()), calls
+
+
+def test_remove_node_refuses_to_break_quorum_before_anything_changes(tmp_path):
+    rc, out, calls = remove_node_run(tmp_path, down=["cp-03"])
+    assert rc != 0
+    assert ("cp-02 cannot be removed: removing cp-02 would break etcd's quorum: 2 members would remain, 1 of them "
+            "healthy, and they need 2 (unhealthy: cp-03). Fix: bring cp-03 back first") in out, out[-3000:]
+    assert "Nothing was changed." in out
+    assert "drain" not in calls and "member remove" not in calls and "delete node" not in calls
+
+
+def test_remove_node_refuses_when_etcd_has_no_quorum(tmp_path):
+    rc, out, calls = remove_node_run(tmp_path, down=["cp-02", "cp-03"])
+    assert rc != 0 and "etcd has no quorum now: 1 of its 3 voting members are healthy (cp-01)" in out, out[-3000:]
+    assert "drain" not in calls and "member remove" not in calls
+
+
+def test_remove_node_removes_a_dead_members_node_keeping_quorum(tmp_path):
+    rc, out, calls = remove_node_run(tmp_path, down=["cp-02"])
+    assert rc == 0, out[-3000:]
+    ident = "%x" % (0x8e9e05c52164694d + 1)
+    assert "member remove %s" % ident in calls
+    order = [line.split()[1:3] for line in calls.splitlines()]
+    assert calls.index("drain cp-02") < calls.index("member remove") < calls.index("delete node cp-02"), order
+    # health read twice: before anything changed, and right before the member went
+    assert calls.count("endpoint health --cluster") == 2
+    assert "etcd will have 2 members" in out
