@@ -311,3 +311,30 @@ def test_stage_read_files_gives_up_on_a_path_that_blocks(monkeypatch):
     assert out["/hung"] == {"/hung": {"type": "timeout", "seconds": 0.5}}
     # after a hung path the rest is not read (the stage runs anyway)
     assert out["/b"] == {"/b": {"type": "timeout", "seconds": 0.5}} and "/b" not in calls
+
+
+def test_hccn_tool_that_hangs_stops_the_node_with_the_reason(tmp_path):
+    """roles/ascend_runtime/tasks/nics.yml for real on this machine (connection local) with an hccn_tool that
+    sleeps: the run stops within the timeout naming the tool and the NPU, before anything is written."""
+    tool = script(tmp_path, "hccn_tool", "sleep 60")
+    conf = tmp_path / "hccn.conf"
+    playbook = tmp_path / "nics.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: aiplatform.cluster.ascend_runtime\n"
+        "        tasks_from: nics\n      vars:\n"
+        "        ascend_runtime_hccn_tool: %s\n        ascend_runtime_hccn_conf: %s\n"
+        "        ascend_runtime_command_timeout: 1\n"
+        "        ascend_runtime_rank_table: %s/hccl.json\n"
+        "        ascend_runtime_nics: [{device: 0, address: 192.168.10.13, netmask: 255.255.255.0}]\n"
+        % (tool, conf, tmp_path))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_NOCOLOR="true", ANSIBLE_LOCALHOST_WARNING="false")
+    started = time.monotonic()
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                          "-c", "local", "-e", "ansible_python_interpreter=%s" % sys.executable, str(playbook)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    out = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0 and time.monotonic() - started < 60
+    assert "localhost: %s did not answer within 1 s for NPU 0: the Ascend driver may be stuck" % tool in out, out[-2000:]
+    assert not conf.exists()
