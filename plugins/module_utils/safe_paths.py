@@ -81,7 +81,8 @@ def path_problem(path, min_depth=2):
 
 def _example(path):
     """A safe directory of its own next to ``path`` to suggest."""
-    if path in ("/srv", "/var/lib", "/mnt", "/opt", "/home", "/media", "/var/opt", "/var/local") or path not in SYSTEM_DIRS:
+    if path not in SYSTEM_DIRS or path in ("/srv", "/var/lib", "/mnt", "/opt", "/home", "/media", "/var/opt",
+                                           "/var/local"):
         return path + "/aiplatform"
     return "/srv/aiplatform"
 

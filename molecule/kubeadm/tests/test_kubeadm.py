@@ -254,17 +254,16 @@ def test_reset_removes_only_data_the_collection_created(host):
     assert rc == 0, out[-3000:]
     assert subprocess.run(["docker", "exec", worker, "grep", "-q", "created by aiplatform.cluster (molecule kubeadm)",
                            made + "/.aiplatform-created"]).returncode == 0
-    storage = json.dumps({"nfs": {"shares": [
+    storage = json.dumps({"platform_storage": {"nfs": {"shares": [
         {"name": "made", "server": worker, "export_path": made, "mount_point": "/mnt/made"},
-        {"name": "theirs", "server": worker, "export_path": theirs, "mount_point": "/mnt/theirs"}]}})
-    args = ("-l", worker, "-e", "reset_confirm=yes", "-e", "reset_nfs_data=yes", "-e", "platform_storage=" + storage)
+        {"name": "theirs", "server": worker, "export_path": theirs, "mount_point": "/mnt/theirs"}]}}})
+    args = ("-l", worker, "-e", "reset_confirm=yes", "-e", "reset_nfs_data=yes", "-e", storage)
     # A path the rules refuse stops the reset before anything changes.
-    bad = json.dumps({"nfs": {"shares": [{"name": "etc", "server": worker, "export_path": "/etc",
-                                          "mount_point": "/mnt/etc"}]}})
-    rc, out = _apply(reset, "-l", worker, "-e", "reset_confirm=yes", "-e", "reset_nfs_data=yes",
-                     "-e", "platform_storage=" + bad)
+    bad = json.dumps({"platform_storage": {"nfs": {"shares": [{"name": "etc", "server": worker, "export_path": "/etc",
+                                                               "mount_point": "/mnt/etc"}]}}})
+    rc, out = _apply(reset, "-l", worker, "-e", "reset_confirm=yes", "-e", "reset_nfs_data=yes", "-e", bad)
     assert rc != 0 and "reset would remove '/etc' is a system directory" in _flat(out), out[-3000:]
-    assert "Nothing was changed" in _flat(out)
+    assert "Nothing was changed" in _flat(out) and "TASK [Find the Kubernetes tools on the node]" not in out
     # Check mode says what would go and removes nothing.
     rc, out = _apply(reset, "--check", *args)
     assert rc == 0, out[-3000:]
