@@ -15,6 +15,11 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema i
     SCHEMA,
     iter_fields,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.safe_paths import (  # noqa: E402
+    MARKER,
+    SYSTEM_DIRS,
+    SYSTEM_TREES,
+)
 
 TARGET = os.path.join(ROOT, "docs", "config.md")
 
@@ -34,8 +39,9 @@ Values of secret keys (passwords, tokens) never appear in a message; they may be
 
 Types: `str`, `int`, `bool`, `port` (1-65535), `ip`, `cidr` (network address with prefix),
 `netmask`, `hostname` (lowercase RFC 1123 label), `domain`, `k8s_version` (`1.31.4`, `v` accepted),
-`url` (with scheme), `port_range` (`first-last`), `path` (absolute), `labels` (Kubernetes label map),
-`secret` (string or `!vault`), `list`, `map`.
+`url` (with scheme), `port_range` (`first-last`), `path` (absolute), `safe_path` and `mount_path`
+(a path the collection creates, chowns, mounts over or may delete: see [Paths](#paths-the-collection-may-change)),
+`labels` (Kubernetes label map), `secret` (string or `!vault`), `list`, `map`.
 """
 
 LEGACY = """
@@ -59,13 +65,38 @@ warning: preflight then cannot compare it). DLWS has no service network key: whe
 contains Kubernetes' default `10.96.0.0/12`, the first of `172.20.0.0/16`, `192.168.128.0/17` that
 does not overlap is used, with a warning.
 
-**OpenPAI `layout.yaml`**: `machine-list[].hostname` / `hostip`; `pai-master: "true"` = control plane
+**OpenPAI `layout.yaml`**: `machine-list[].hostname` / `hostip` (every machine needs its `hostip`: a
+machine without one is an error naming it); `pai-master: "true"` = control plane
 (exactly one), `pai-worker` = worker, `pai-storage` = nfs_server; `machine-type` must name a
 `machine-sku`, whose `computing-device` (`type` `nvidia.com/gpu` or `huawei.com/<model>`, `model`,
 `count`) gives the accelerator. The cluster name is `cluster.name` if present, else the inventory
 directory's name. Layouts carry no SSH settings: set `ansible_user` / `ansible_port` in
 `group_vars/all.yml` of the inventory directory.
 """
+
+
+def paths_section():
+    """The rules of plugins/module_utils/safe_paths.py, from its own lists."""
+    return """
+## Paths the collection may change
+
+Every `safe_path` and `mount_path` key names a directory a role creates, chowns, mounts over or may
+delete. The config pipeline checks each one (all at once, naming the key and the fix), and the roles
+and playbooks check the same rules again on their variables (`aiplatform.cluster.safe_path` test), so
+that a role variable set in `group_vars` or with `-e` cannot get around them. A path must be:
+
+- absolute and in normal form: no `..` or `.` component, no `//`, no trailing `/`;
+- at least two components deep for a `safe_path` (`/srv/nfs`, not `/data`); a `mount_path` may be one
+  component deep (DLWS's `/mntdlws`): a mount point is only created when missing, never chowned or
+  removed;
+- not a system directory, nor a parent of one: %s;
+- not inside a system tree: %s.
+
+A data directory the collection creates (registry data, NFS exports, the offline bundle's directories,
+backups) gets a marker file `%s` saying what created it and when; `reset.yml` removes only data
+directories that carry it ([lifecycle.md](lifecycle.md#reset)).
+""" % (", ".join("`%s`" % d for d in sorted(SYSTEM_DIRS)), ", ".join("`%s/...`" % t for t in sorted(SYSTEM_TREES)),
+       MARKER)
 
 
 def _fmt_default(field):
@@ -108,6 +139,7 @@ def render():
         out.append("\n## Long defaults\n")
         for path, value in long_defaults:
             out.append("`%s`:\n\n```json\n%s\n```\n" % (path, json.dumps(value, indent=2)))
+    out.append(paths_section())
     out.append(LEGACY)
     return "\n".join(out).rstrip() + "\n"
 

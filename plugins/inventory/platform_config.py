@@ -85,14 +85,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def verify_file(self, path):
         if not super(InventoryModule, self).verify_file(path):
             return False
-        name = os.path.basename(path)
-        return name in FILE_NAMES or name.endswith((".platform.yml", ".platform.yaml"))
+        return is_config_name(os.path.basename(path))
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         if not HAS_NETADDR:
             raise AnsibleParserError("%s: the Python package netaddr is missing on the control machine. "
                                      "Fix: pip install -r requirements.txt" % path)
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            names = []
+        message = one_config_problem(directory, names)
+        if message:
+            raise AnsibleParserError(message)
         try:
             with open(path, "rb") as handle:
                 text = to_text(handle.read(), errors="surrogate_or_strict")
@@ -192,6 +199,26 @@ def _cyclic_gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def is_config_name(name):
+    """A file name this plugin claims inside an inventory directory."""
+    return name in FILE_NAMES or name.endswith((".platform.yml", ".platform.yaml"))
+
+
+def one_config_problem(directory, names):
+    """An error message when ``directory`` holds more than one platform config file, else ``""``.
+
+    Ansible reads every file of an inventory directory, and each config would add its own nodes and
+    overwrite the other's cluster-wide settings without a word: one site, one config.
+    """
+    found = sorted(n for n in names if is_config_name(n) and os.path.isfile(os.path.join(directory, n)))
+    if len(found) < 2:
+        return ""
+    return ("%s holds %d platform config files: %s. Ansible would read them all into one inventory (two "
+            "clusters in one, and the last file's cluster settings silently win). Fix: keep one platform config "
+            "per inventory directory: move the others into a directory of their own (one per site), or delete them."
+            % (directory, len(found), " and ".join(os.path.join(directory, n) for n in found)))
 
 
 def _trusted(value):

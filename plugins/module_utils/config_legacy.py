@@ -421,9 +421,14 @@ def convert_openpai(data, filename, default_name):
         conv.origin(("nodes", index), base, label=label)
         conv.origin(("nodes", index, "hostname"), base + ("hostname",))
         node = {"hostname": host}
-        if "hostip" in machine:
+        if machine.get("hostip") not in (None, ""):
             node["ip"] = machine["hostip"]
             conv.origin(("nodes", index, "ip"), base + ("hostip",))
+        else:
+            # OpenPAI reaches every machine by hostip; without it the node's address (NFS exports, API server,
+            # /etc/hosts) would be guessed from DNS.
+            conv.error(base, "machine %s has no hostip" % (host,),
+                       "add `hostip: <the machine's cluster address>` to it, as OpenPAI's layout requires")
         roles = []
         if _truthy(machine.get("pai-master")):
             roles.append("control_plane")

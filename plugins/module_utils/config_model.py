@@ -95,7 +95,7 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
     nodes = config.get("nodes", [])
     _check_nodes(config, nodes, chk, legacy, partial)
     _check_networks(config, nodes, chk)
-    roles = _resolve_roles(config, nodes, chk)
+    roles = _resolve_roles(config, nodes, chk, partial)
     _check_shares(config, nodes, roles, chk)
     _check_registry(config, roles, chk)
     _check_ha(config, roles, chk)
@@ -289,7 +289,7 @@ def _check_networks(config, nodes, chk):
                       % (ip, node["hostname"]), "add its network to network.node_networks or fix the IP")
 
 
-def _resolve_roles(config, nodes, chk):
+def _resolve_roles(config, nodes, chk, partial=False):
     """Per node, the set of roles after implied ones (etcd, nfs_server)."""
     roles = [set(n.get("roles") or ()) for n in nodes]
     shares = config.get("storage", {}).get("nfs", {}).get("shares", [])
@@ -306,12 +306,20 @@ def _resolve_roles(config, nodes, chk):
                           " exist" % (wanted, len(control)),
                           "lower it, or give more nodes the control_plane or etcd role")
             control = control[:wanted]
-        elif len(control) % 2 == 0 and control:
-            chk.warning(("nodes",), "%d control-plane nodes make an even etcd cluster, which tolerates no more "
-                        "failures than %d" % (len(control), len(control) - 1),
-                        "use an odd number of control-plane nodes or set cluster.etcd_members")
+        elif len(control) % 2 == 0 and control and not partial:
+            chk.error(("nodes",), "%d control-plane nodes make an even etcd cluster of %d members, which tolerates "
+                      "no more failures than %d members would, and splits without quorum when the network does"
+                      % (len(control), len(control), len(control) - 1),
+                      "use an odd number of control-plane nodes, or set cluster.etcd_members to %d"
+                      % (len(control) - 1))
         for i in control:
             roles[i].add("etcd")
+    else:
+        members = [nodes[i].get("hostname") for i, r in enumerate(roles) if "etcd" in r]
+        if len(members) % 2 == 0 and not partial:
+            chk.error(("nodes",), "%d nodes have the etcd role (%s): an even etcd cluster tolerates no more failures "
+                      "than %d members would" % (len(members), ", ".join(str(m) for m in members), len(members) - 1),
+                      "give the etcd role to an odd number of nodes (1, 3 or 5)")
     return roles
 
 
@@ -360,6 +368,34 @@ def _check_ha(config, roles, chk):
     if cluster.get("vip") and cluster.get("ha_mode", "local-proxy") != "kube-vip":
         chk.warning(("cluster", "vip"), "vip is set but ha_mode is not kube-vip, so nothing holds it",
                     "set cluster.ha_mode: kube-vip, or remove cluster.vip")
+    _check_vip(config, chk)
+
+
+def _check_vip(config, chk):
+    """The virtual IP kube-vip holds: a free address of the node network, not a node's own."""
+    vip = config.get("cluster", {}).get("vip")
+    if not vip or not HAS_NETADDR:
+        return
+    for index, node in enumerate(config.get("nodes", [])):
+        if node.get("ip") == vip:
+            chk.error(("cluster", "vip"), "virtual IP %s is the address of node %s: kube-vip would take it from "
+                      "the node (or the API would answer only while that node lives)" % (vip, node.get("hostname")),
+                      "choose a free address on the node network for cluster.vip")
+    node_nets = []
+    for cidr in config.get("network", {}).get("node_networks", []):
+        try:
+            node_nets.append(netaddr.IPNetwork(cidr))
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            pass
+    try:
+        addr = netaddr.IPAddress(vip)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return
+    if node_nets and not any(addr in net for net in node_nets):
+        chk.error(("cluster", "vip"), "virtual IP %s is outside network.node_networks (%s): kube-vip announces it "
+                  "with ARP on the node network, so nothing outside that network would reach it"
+                  % (vip, ", ".join(str(n.cidr) for n in node_nets)),
+                  "choose a free address inside network.node_networks for cluster.vip")
 
 
 def _check_cni(config, chk):

@@ -30,6 +30,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems
     show_value,
     suggest,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.safe_paths import path_problem
 
 try:
     import netaddr
@@ -165,9 +166,11 @@ _SHARE = M(
                   legacy="DLWS: key under `mountpoints`"),
         "server": F("hostname", "Node that exports the share (it gets the `nfs_server` role).", required=True,
                     legacy="DLWS: `server`"),
-        "export_path": F("path", "Directory exported on the server.", required=True, legacy="DLWS: `filesharename`"),
-        "mount_point": F("path", "Where every node mounts the share.", required=True,
-                         legacy="DLWS: `curphysicalmountpoint`"),
+        "export_path": F("safe_path", "Directory exported on the server (created when missing; reset.yml "
+                                      "removes it only when the collection created it).", required=True,
+                         legacy="DLWS: `filesharename`"),
+        "mount_point": F("mount_path", "Where every node mounts the share (created when missing, never removed).",
+                         required=True, legacy="DLWS: `curphysicalmountpoint`"),
         "export_options": F("str", "Options of the export line.", default="rw,sync,no_subtree_check,no_root_squash"),
         "mount_options": F("str", "Mount options (`_netdev` is always added).",
                            default="rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime"),
@@ -198,14 +201,18 @@ SCHEMA = M(
                                     "`control_plane_endpoint`: `local-proxy` (haproxy on every node on 127.0.0.1) or "
                                     "`kube-vip` (a virtual IP, `vip`, held by one control-plane node at a time).",
                              default="local-proxy", choices=("local-proxy", "kube-vip")),
-                "vip": F("ip", "Virtual IP of the API servers (`ha_mode: kube-vip`): a free address on the node network."),
+                "vip": F("ip", "Virtual IP of the API servers (`ha_mode: kube-vip`): a free address on the node network. "
+                            "The address of a node, or one outside `network.node_networks` when those are set, is "
+                            "an error."),
                 "vip_interface": F("str", "Interface kube-vip announces `vip` on. Default: the one holding the node's IP."),
                 "kube_proxy_mode": F("str", "kube-proxy mode.", default="ipvs", choices=("ipvs", "iptables")),
                 "cni": F("str", "Pod network plugin: flannel (built from the config, images pinned) or calico "
                          "(the Tigera operator; the site pins its manifest's sha256, docs/kubeadm.md).",
                          default="flannel", choices=("calico", "flannel")),
                 "etcd_members": F("int", "Number of etcd members taken from the control-plane nodes when no node "
-                                         "has the `etcd` role (1, 3 or 5).", choices=(1, 3, 5),
+                                         "has the `etcd` role (1, 3 or 5). An even number of etcd members (of "
+                                         "control-plane nodes without this key, or of nodes with the `etcd` "
+                                         "role) is an error.", choices=(1, 3, 5),
                                   legacy="DLWS: `etcd_node_num`"),
                 "control_plane_schedulable": F("bool", "Let workloads run on control-plane nodes that also have the "
                                                        "`worker` role (removes the control-plane taint).",
@@ -279,7 +286,9 @@ SCHEMA = M(
                         "tls": F("bool", "Serve TLS with a site CA.", default=True),
                         "username": F("str", "htpasswd user (empty: no auth)."),
                         "password": F("secret", "htpasswd password (vault-encrypt it)."),
-                        "data_dir": F("path", "Where images are stored.", default="/var/lib/registry"),
+                        "data_dir": F("safe_path", "Where images are stored (owned by the registry's user; "
+                                                   "reset.yml removes it only when the collection created it).",
+                                      default="/var/lib/registry"),
                         "proxy_remote_url": F("url", "Run as a pull-through cache of this registry instead "
                                                      "(e.g. `https://registry-1.docker.io`); it then serves only "
                                                      "that registry's images and refuses pushes."),
@@ -309,7 +318,8 @@ SCHEMA = M(
             {
                 "enabled": F("bool", "Install from the bundle: packages from its repository on `repo_node`, "
                                      "images from the local registry. No node needs outside access.", default=False),
-                "bundle": F("path", "The bundle archive on the control machine."),
+                "bundle": F("safe_path", "The bundle archive on the control machine (its directory is created when "
+                                         "missing)."),
                 "repo_node": F("hostname", "Node that serves the bundle's package repository. Default: the "
                                            "registry node."),
                 "repo_port": F("port", "Port of the bundle's package repository (HTTP).", default=8480),
@@ -350,7 +360,7 @@ SCHEMA = M(
                 "ascend_docker_runtime_package": F("path", "Ascend Docker Runtime installer (`Ascend-docker-runtime_*.run`) "
                                                            "on the control machine; empty: it must already be "
                                                            "installed on the NPU nodes."),
-                "ascend_docker_runtime_dir": F("path", "Where the Ascend Docker Runtime lives on the nodes.",
+                "ascend_docker_runtime_dir": F("safe_path", "Where the Ascend Docker Runtime lives on the nodes.",
                                                default="/usr/local/Ascend/Ascend-Docker-Runtime"),
                 "nvidia_repo_key_sha256": F("str", "sha256 of the NVIDIA container toolkit repository key; the "
                                                    "key is verified before APT trusts it."),
@@ -570,6 +580,12 @@ def _string_kind(kind, value):
     if kind in ("str", "path"):
         if kind == "path" and not value.startswith("/") and not value.startswith("~"):
             return "is not an absolute path", "start it with /", value
+        return None, None, value
+    if kind in ("safe_path", "mount_path"):
+        # a path the collection creates, chowns, mounts over or deletes (safe_paths.py, docs/config.md)
+        found = path_problem(value, 1 if kind == "mount_path" else 2)
+        if found:
+            return found[0], found[1], value
         return None, None, value
     if kind == "hostname":
         if not _LABEL.match(value):

@@ -210,3 +210,35 @@ def test_config_values_are_data_not_templates(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "{{ .Release.Name }}|{{ lookup(\"pipe\", \"id\") }}|web" in shown.stdout, shown.stdout
     assert "uid=" not in shown.stdout
+
+
+@pytest.mark.parametrize("first, second", [
+    ("platform.yml", "config.yaml"),             # native and DLWS names side by side
+    ("layout.yaml", "platform.yaml"),            # OpenPAI and native
+    ("config.yaml", "site-b.platform.yml"),      # a second site dropped next to the first
+])
+def test_two_configs_in_one_directory_stop_the_run(tmp_path, first, second):
+    directory = tmp_path / "site"
+    directory.mkdir()
+    shutil.copy(os.path.join(ROOT, "inventories", "lab", "config.yaml"), directory / first)
+    shutil.copy(os.path.join(ROOT, "inventories", "lab", "config.yaml"), directory / second)
+    result = inventory(directory)
+    assert result.returncode != 0
+    err = " ".join(result.stderr.split())
+    assert "holds 2 platform config files: %s and %s" % tuple(
+        str(directory / n) for n in sorted([first, second])) in err, result.stderr
+    assert "Fix: keep one platform config per inventory directory" in err
+    assert "Traceback" not in result.stderr
+
+
+def test_one_config_beside_other_files_is_fine(tmp_path):
+    directory = tmp_path / "site"
+    shutil.copytree(os.path.join(ROOT, "inventories", "lab"), directory, ignore=shutil.ignore_patterns(".aiplatform"))
+    (directory / "notes.yaml").write_text("not: an inventory\n")
+    (directory / "config.yaml.orig").write_text("cluster: {}\n")
+    from ansible_collections.aiplatform.cluster.plugins.inventory.platform_config import one_config_problem
+
+    assert one_config_problem(str(directory), os.listdir(str(directory))) == ""
+    (directory / "platform.yml").write_text("cluster: {}\n")
+    assert "config.yaml and %s" % (directory / "platform.yml") in one_config_problem(
+        str(directory), os.listdir(str(directory)))

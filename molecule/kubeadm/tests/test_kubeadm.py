@@ -223,3 +223,60 @@ def test_remove_node_and_backup_in_check_mode(host):
     assert rc == 0, out[-3000:]
     assert "snapshot save /var/lib/etcd/aiplatform-snapshot-" in _flat(out)
     assert "Check mode: nothing was taken." in _flat(out)
+
+
+def _apply(playbook, *extra):
+    """Run a playbook for real (not in check mode); (rc, output)."""
+    ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ephemeral, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(PROJECT, ".collections"), ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", os.path.join(ephemeral, "inventory"),
+           playbook] + list(extra)
+    run = subprocess.run(cmd, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         universal_newlines=True, timeout=900)
+    return run.returncode, run.stdout
+
+
+def test_reset_removes_only_data_the_collection_created(host):
+    """Last test of the scenario: it really resets kube-worker-01. Two NFS export directories of the worker, one
+    made by the collection's data_dir module (marker .aiplatform-created) and one made by the site (no marker):
+    reset.yml -e reset_nfs_data=yes removes the first and keeps the second, saying why."""
+    if _name(host) != FIRST:
+        return
+    worker = "kube-worker-01"
+    made, theirs = "/srv/aiplatform-test/made", "/srv/aiplatform-test/theirs"
+    reset = os.path.join(PROJECT, "playbooks", "reset.yml")
+    subprocess.run(["docker", "exec", worker, "sh", "-c", "rm -rf /srv/aiplatform-test && mkdir -p %s "
+                    "&& echo data > %s/file" % (theirs, theirs)], check=True)
+    # The collection's own module creates the other one, so the marker is the one a real run writes.
+    rc, out = _apply(os.path.join(HERE, "tests", "data_dir.yml"), "-l", worker, "-e", "path=" + made)
+    assert rc == 0, out[-3000:]
+    assert subprocess.run(["docker", "exec", worker, "grep", "-q", "created by aiplatform.cluster (molecule kubeadm)",
+                           made + "/.aiplatform-created"]).returncode == 0
+    storage = json.dumps({"platform_storage": {"nfs": {"shares": [
+        {"name": "made", "server": worker, "export_path": made, "mount_point": "/mnt/made"},
+        {"name": "theirs", "server": worker, "export_path": theirs, "mount_point": "/mnt/theirs"}]}}})
+    args = ("-l", worker, "-e", "reset_confirm=yes", "-e", "reset_nfs_data=yes", "-e", storage)
+    # A path the rules refuse stops the reset before anything changes.
+    bad = json.dumps({"platform_storage": {"nfs": {"shares": [{"name": "etc", "server": worker, "export_path": "/etc",
+                                                               "mount_point": "/mnt/etc"}]}}})
+    rc, out = _apply(reset, "-l", worker, "-e", "reset_confirm=yes", "-e", "reset_nfs_data=yes", "-e", bad)
+    assert rc != 0 and "reset would remove '/etc' is a system directory" in _flat(out), out[-3000:]
+    assert "Nothing was changed" in _flat(out) and "TASK [Find the Kubernetes tools on the node]" not in out
+    # Check mode says what would go and removes nothing.
+    rc, out = _apply(reset, "--check", *args)
+    assert rc == 0, out[-3000:]
+    flat = _flat(out)
+    assert "Data that would be removed (the collection created it, .aiplatform-created): %s." % made in flat
+    assert ("data %s although asked for: it has no .aiplatform-created marker, so the collection did not create it"
+            % theirs) in flat
+    assert subprocess.run(["docker", "exec", worker, "test", "-d", made]).returncode == 0
+    # The real run.
+    rc, out = _apply(reset, *args)
+    assert rc == 0, out[-3000:]
+    flat = _flat(out)
+    assert "Data removed (the collection created it, .aiplatform-created): %s." % made in flat
+    assert "data %s although asked for: it has no .aiplatform-created marker" % theirs in flat
+    assert subprocess.run(["docker", "exec", worker, "test", "-e", made]).returncode != 0
+    assert subprocess.run(["docker", "exec", worker, "grep", "-qx", "data", theirs + "/file"]).returncode == 0
