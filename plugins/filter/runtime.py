@@ -15,7 +15,9 @@ description:
   - Registers a runtime (C(nvidia), C(ascend)) with containerd's CRI plugin in the config format of the installed
     containerd, optionally as the default runtime. The same file provides C(containerd_config_version), which reads
     C(containerd --version) (2 for 1.x, 3 for 2.x), and C(containerd_override_path_ok) (1.6 and later honour
-    C(override_path) in hosts.toml).
+    C(override_path) in hosts.toml), and C(toml_string), which writes any text as a TOML basic string, quotes
+    included (registry credentials holding C("), C(\\) or C($) in containerd's config.toml), and C(docker_logins),
+    which turns C([{host, username, password}]) into docker's C(config.json) (C(auths), base64 of user:password).
 options:
   _input:
     description: The runtime's name.
@@ -58,4 +60,6 @@ class FilterModule(object):
             "containerd_runtime": containerd.runtime_dropin,
             "containerd_config_version": containerd.config_version,
             "containerd_override_path_ok": containerd.override_path_ok,
+            "toml_string": containerd.toml_string,
+            "docker_logins": containerd.docker_logins,
         }

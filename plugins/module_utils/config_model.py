@@ -355,7 +355,47 @@ def _check_registry(config, roles, chk):
                     "set registry.local.enabled: true, or remove the role")
     if local.get("username") and not local.get("password"):
         chk.error(("registry", "local", "password"), "a registry user is set without a password",
-                  "set registry.local.password (vault-encrypted)")
+                  "set registry.local.password (vault-encrypted), or remove both to have them generated")
+    if local.get("password") and not local.get("username"):
+        chk.error(("registry", "local", "username"), "a registry password is set without a user",
+                  "set registry.local.username, or remove both to have them generated")
+    if ":" in (local.get("username") or ""):
+        chk.error(("registry", "local", "username"), "contains ':', which basic authentication and htpasswd "
+                  "cannot carry in a user name", "choose a user name without ':'")
+    if local.get("enabled") and local.get("tls") is False:
+        chk.error(("registry", "local", "tls"), "is false: the registry always asks for credentials, and "
+                  "without TLS they cross the network in clear (auth over plain HTTP)",
+                  "remove registry.local.tls (TLS with a certificate from the site CA is the default)")
+    if local.get("anonymous_pull") and local.get("anonymous_pull_port", 5001) == local.get("port", 5000):
+        chk.error(("registry", "local", "anonymous_pull_port"), "is the registry's own port (%s)"
+                  % local.get("port", 5000), "give the anonymous read-only registry a port of its own")
+    listen = local.get("listen_address")
+    node_ips = [n.get("ip") for n, r in zip(config.get("nodes") or [], roles) if "registry" in r]
+    if listen and listen not in ("0.0.0.0", "::") and node_ips and listen not in node_ips:
+        chk.warning(("registry", "local", "listen_address"), "%s is not the registry node's address (%s), where "
+                    "every node's container runtime reaches the registry" % (listen, ", ".join(map(str, node_ips))),
+                    "remove registry.local.listen_address (the node's address is the default)")
+    for section in ("local", "company"):
+        password = config.get("registry", {}).get(section, {}).get("password")
+        if isinstance(password, str) and placeholder_password(password):
+            chk.error(("registry", section, "password"), "is '%s', a well-known placeholder anyone would try"
+                      % password, "set a real password (vault-encrypted)"
+                      + (", or remove username and password to have them generated" if section == "local" else ""))
+
+
+# Passwords anyone would try first (compared without case and without surrounding blanks).
+PLACEHOLDER_PASSWORDS = frozenset((
+    "change-me", "changeme", "change_me", "change me", "changeit", "change-it", "admin", "administrator",
+    "password", "passw0rd", "p@ssw0rd", "p@ssword", "pass", "123456", "12345678", "123456789", "1234",
+    "12345", "qwerty", "letmein", "welcome", "default", "registry", "secret", "test", "root", "toor",
+    "docker", "harbor", "harbor12345", "pusher", "guest", "user", "xxx", "xxxx", "todo", "fixme", "none",
+    "null", "example", "your-password", "yourpassword", "<password>", "replace-me", "replaceme",
+))
+
+
+def placeholder_password(password):
+    """True for a password anyone would try first (a placeholder left in a sample config)."""
+    return password.strip().lower() in PLACEHOLDER_PASSWORDS
 
 
 def _check_ha(config, roles, chk):

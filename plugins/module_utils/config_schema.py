@@ -282,17 +282,32 @@ SCHEMA = M(
                     "The private registry run inside the site (on nodes with the `registry` role).",
                     {
                         "enabled": F("bool", "Run a local registry.", default=False),
-                        "port": F("port", "Registry port.", default=5000),
-                        "tls": F("bool", "Serve TLS with a site CA.", default=True),
-                        "username": F("str", "htpasswd user (empty: no auth)."),
-                        "password": F("secret", "htpasswd password (vault-encrypt it)."),
+                        "port": F("port", "Registry port (TLS, authentication on every call).", default=5000),
+                        "listen_address": F("ip", "Address the registry listens on (empty: the node's cluster "
+                                                  "address, `nodes[].ip`). `0.0.0.0` opens it on every interface: "
+                                                  "set it only when clients outside the node network must reach it."),
+                        "tls": F("bool", "Serve TLS with a certificate from the site CA. Must stay true: the registry "
+                                         "always asks for credentials, and `false` would send them in clear.",
+                                 default=True),
+                        "username": F("str", "htpasswd user; empty with an empty password: `aiplatform`, with a "
+                                             "password generated on the control machine "
+                                             "(`<inventory>/.aiplatform/registry/password`, docs/registry.md)."),
+                        "password": F("secret", "htpasswd password (vault-encrypt it); empty: generated (see "
+                                                "`username`). Well-known placeholders (`change-me`, `admin`, "
+                                                "`password`...) are refused."),
+                        "anonymous_pull": F("bool", "Also serve the images read-only and without credentials, on "
+                                                    "`anonymous_pull_port` (pushes and deletes stay behind "
+                                                    "credentials on `port`).", default=False),
+                        "anonymous_pull_port": F("port", "Port of the anonymous read-only registry "
+                                                         "(`anonymous_pull: true` only).", default=5001),
                         "data_dir": F("safe_path", "Where images are stored (owned by the registry's user; "
                                                    "reset.yml removes it only when the collection created it).",
                                       default="/var/lib/registry"),
                         "proxy_remote_url": F("url", "Run as a pull-through cache of this registry instead "
                                                      "(e.g. `https://registry-1.docker.io`); it then serves only "
                                                      "that registry's images and refuses pushes."),
-                        "gc_schedule": F("str", "When garbage collection runs (systemd `OnCalendar`); the "
+                        "gc_schedule": F("str", "When garbage collection runs (systemd `OnCalendar`): the only "
+                                                "time images are removed (the API refuses deletes); the "
                                                 "registry is stopped for its duration.",
                                          default="Sun *-*-* 03:00:00"),
                     },
@@ -303,7 +318,8 @@ SCHEMA = M(
                     {
                         "url": F("str", "Registry host[:port], e.g. `harbor.corp.example:443`."),
                         "username": F("str", "User for pulls."),
-                        "password": F("secret", "Password for pulls (vault-encrypt it)."),
+                        "password": F("secret", "Password for pulls (vault-encrypt it); well-known placeholders "
+                                                "(`change-me`, `admin`, `password`...) are refused."),
                         "insecure": F("bool", "Plain HTTP or untrusted certificate.", default=False),
                     },
                     default={},

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import re
 
 # Where the CRI runtimes live, per config version (containerd 1.x: 2, 2.x: 3).
@@ -39,3 +40,33 @@ def runtime_dropin(name, binary, version=2, default=False):
     lines += ["[%s.runtimes.%s]" % (section, name), '  runtime_type = "io.containerd.runc.v2"', "",
               "[%s.runtimes.%s.options]" % (section, name), '  BinaryName = "%s"' % binary, "  SystemdCgroup = true"]
     return "\n".join(lines) + "\n"
+
+
+# Escapes of a TOML basic string (TOML 1.0, "String"): the two that need a backslash, the short
+# forms TOML knows, every other control character (U+0000-U+001F, U+007F) as \uXXXX.
+_TOML_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(value):
+    """``value`` as a TOML basic string, quotes included: safe for any text (a password holding
+    ``"``, ``\\`` or ``$``, a non-ASCII letter). ``$`` needs no escape in TOML."""
+    out = []
+    for char in "%s" % (value,):
+        if char in _TOML_SHORT:
+            out.append(_TOML_SHORT[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append("\\u%04X" % ord(char))
+        else:
+            out.append(char)
+    return '"%s"' % "".join(out)
+
+
+def docker_logins(auths):
+    """Docker's config.json (``{"auths": {host: {"auth": base64("user:password")}}}``) from
+    ``[{host, username, password}]``: what kubelet reads for CRI pulls and docker for its own.
+    base64 carries any character."""
+    logins = {}
+    for auth in auths:
+        pair = u"%s:%s" % (auth["username"], auth["password"])
+        logins[u"%s" % auth["host"]] = {"auth": base64.b64encode(pair.encode("utf-8")).decode("ascii")}
+    return {"auths": logins}

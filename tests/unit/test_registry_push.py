@@ -145,3 +145,12 @@ def test_wrong_password_is_a_clear_error(layout, registry, tmp_path):
 def test_image_missing_from_the_layout(layout, registry, tmp_path):
     result = push(layout, registry, tmp_path, ref="docker.io/aiplatform/absent:2")
     assert result["failed"] is True and "lacks docker.io/aiplatform/absent:2" in result["msg"]
+
+
+def test_password_with_quotes_backslashes_and_dollars(layout, registry, tmp_path, monkeypatch):
+    password = 'pa"ss\\wo$rd ${HOME} ü'
+    monkeypatch.setattr(sys.modules[__name__], "AUTH",
+                        "Basic " + base64.b64encode(("pusher:" + password).encode()).decode())
+    assert push(layout, registry, tmp_path, password="secret").get("failed")  # the old password no longer works
+    result = push(layout, registry, tmp_path, password=password)
+    assert result["changed"] is True and result["pushed"] == ["docker.io/aiplatform/hello:1"], result

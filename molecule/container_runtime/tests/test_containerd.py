@@ -1,4 +1,7 @@
 """containerd answers, and its rendered config says what the site's pull order says."""
+import base64
+import json
+import os
 import tomllib
 
 LOCAL = "192.0.2.11:5000"
@@ -39,6 +42,27 @@ def test_config(host):
         registry = cri["registry"]
     assert registry["config_path"] == "/etc/containerd/certs.d"
     assert registry["configs"]["harbor.corp.example:443"]["auth"]["username"] == "puller"
+    # No credentials in the config: user aiplatform and the password generated on the control machine.
+    assert registry["configs"][LOCAL]["auth"] == {"username": "aiplatform", "password": generated_password()}
+
+
+def generated_password():
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "artifacts", "registry", "password")
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == "0o700"
+    with open(path) as handle:
+        password = handle.read().strip()
+    assert len(password) == 32 and password.isalnum()
+    return password
+
+
+def test_kubelet_has_the_same_logins(host):
+    login = host.file("/var/lib/kubelet/config.json")
+    assert login.mode == 0o600 and login.user == "root"
+    auths = json.loads(login.content_string)["auths"]
+    assert base64.b64decode(auths[LOCAL]["auth"]).decode() == "aiplatform:" + generated_password()
+    assert base64.b64decode(auths["harbor.corp.example:443"]["auth"]).decode() == "puller:not-a-real-password-4"
+    assert not host.file("/root/.docker/config.json").exists  # containerd: no docker login
 
 
 def test_containerd_loaded_the_config(host):

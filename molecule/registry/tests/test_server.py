@@ -1,4 +1,6 @@
-"""The registry service on reg-01: package, rendered config, secrets' modes, units."""
+"""The registry service on reg-01: package, rendered config, secrets' modes, units, listening sockets."""
+import os
+
 import yaml
 
 testinfra_hosts = ["reg-01"]
@@ -15,12 +17,19 @@ def test_registry_runs_our_config(host):
 def test_config(host):
     config = yaml.safe_load(host.file("/etc/aiplatform/registry/config.yml").content_string)
     assert config["storage"]["filesystem"]["rootdirectory"] == "/srv/registry"
-    assert config["storage"]["delete"]["enabled"] is True
-    assert config["http"]["addr"] == ":5000"
+    assert config["storage"]["delete"]["enabled"] is False
+    assert config["http"]["addr"] == "172.31.242.11:5000"
     assert config["http"]["tls"] == {"certificate": "/etc/aiplatform/pki/registry.crt",
                                      "key": "/etc/aiplatform/pki/registry.key"}
     assert config["auth"]["htpasswd"]["path"] == "/etc/aiplatform/registry/htpasswd"
     assert "proxy" not in config
+
+
+def test_listens_on_the_node_address_only(host):
+    listening = host.check_output("ss -Hltn").split("\n")
+    local = [line.split()[3] for line in listening if line.split()[3].endswith(":5000")]
+    assert local == ["172.31.242.11:5000"], listening
+    assert not [line for line in listening if line.split()[3].endswith(":5001")]  # no anonymous view asked for
 
 
 def test_secrets_are_private(host):
@@ -28,10 +37,12 @@ def test_secrets_are_private(host):
     assert key.mode == 0o600 and key.user == "docker-registry"
     htpasswd = host.file("/etc/aiplatform/registry/htpasswd")
     assert htpasswd.mode == 0o600 and htpasswd.user == "docker-registry"
-    # bcrypt, as the registry requires; the password itself is nowhere on the node.
-    assert htpasswd.content_string.startswith("pusher:$2")
-    # The password is only in containerd's config (it pulls with it), which is 0600.
-    assert host.run("grep -rl not-a-real-password-5 /etc /srv").stdout.split() == ["/etc/containerd/config.toml"]
+    # bcrypt, as the registry requires, for the default user; the password itself is not on the registry
+    # side of the node, only in containerd's config (0600; reg-01 is a cluster node too).
+    assert htpasswd.content_string.startswith("aiplatform:$2")
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "artifacts", "registry", "password")) as handle:
+        password = handle.read().strip()
+    assert host.run("grep -rl %s /etc /srv /var/lib/kubelet", password).stdout.split() == ["/etc/containerd/config.toml"]
     assert host.file("/etc/containerd/config.toml").mode == 0o600
 
 
@@ -48,10 +59,14 @@ def test_garbage_collection_is_scheduled(host):
     assert "OnCalendar=Sun *-*-* 03:00:00" in host.file("/etc/systemd/system/aiplatform-registry-gc.timer").content_string
 
 
-def test_garbage_collection_frees_deleted_images(host):
-    """Runs after test_client.py, which pushed an image and deleted its manifest."""
+def test_an_admin_removes_an_image_through_the_garbage_collection(host):
+    """Runs after test_client.py, which pushed an image (and saw the API refuse to delete it).
+    docs/registry.md: remove the tag on disk, then run the collection."""
     blobs = "find /srv/registry/docker/registry/v2/blobs -type f -name data | wc -l"
     assert int(host.check_output(blobs)) > 0
+    tag = "/srv/registry/docker/registry/v2/repositories/docker.io/aiplatform/hello/_manifests/tags/1"
+    assert host.file(tag).is_directory
+    host.check_output("rm -r %s", tag)
     gc = host.run("systemctl start aiplatform-registry-gc.service")
     assert gc.rc == 0, gc.stderr
     assert int(host.check_output(blobs)) == 0
