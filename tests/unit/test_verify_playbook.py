@@ -153,7 +153,7 @@ def test_every_kubectl_call_reads_through_admin_conf():
 
 
 def test_registry_probe_with_the_site_ca_and_401_is_up():
-    probe = by_name("Does the local registry answer (401 is up, asking for credentials)")["ansible.builtin.uri"]
+    probe = by_name("Does the local registry answer, and refuse a call without credentials (401)")["ansible.builtin.uri"]
     assert probe["status_code"] == [200, 401]
     assert "__verify_site_ca" in probe["ca_path"]
     assert "/pki/ca.crt" in by_name("Work out what to check")["ansible.builtin.set_fact"]["__verify_ca"]
@@ -359,8 +359,16 @@ def test_node_rows_healthy():
     rows = node_rows()
     assert [(r["check"], r["status"]) for r in rows] == [("registry", "pass"), ("kube-proxy", "pass")]
     assert rows[0]["actual"] == "https://10.0.0.11:5000/v2/: HTTP 401 (up, asks for credentials)"
-    assert node_rows(registry={"status": 200})[0]["actual"] == "https://10.0.0.11:5000/v2/: HTTP 200"
     assert verify.validate_rows(rows) == rows
+
+
+@needs_templar
+def test_registry_answering_anonymous_calls_fails():
+    row = node_rows(registry={"status": 200})[0]
+    assert row["status"] == "fail"
+    assert row["actual"] == ("https://10.0.0.11:5000/v2/: HTTP 200 without credentials: anyone who reaches it can "
+                             "push or replace images")
+    assert "--tags registry" in row["fix"]
 
 
 @needs_templar
