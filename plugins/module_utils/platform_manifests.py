@@ -614,9 +614,11 @@ def _node_exporter(version_table):
                 "--path.procfs=/host/proc",
                 "--path.sysfs=/host/sys",
                 "--path.rootfs=/host/root",
-                "--web.listen-address=:%d" % EXPORTER_PORTS[name],
+                # The host's network, but only its cluster address: metrics carry no credentials.
+                "--web.listen-address=$(HOST_IP):%d" % EXPORTER_PORTS[name],
                 "--collector.filesystem.mount-points-exclude=" + excluded,
             ],
+            "env": [{"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}],
             "ports": _exporter_port(name),
             "readinessProbe": _http_probe("/", "metrics"),
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},

@@ -723,6 +723,14 @@ def test_node_exporter_reads_the_host_read_only():
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
 
+def test_node_exporter_listens_on_the_node_address_only():
+    # hostNetwork: a listen address of ":9100" would open the metrics on every interface of the host
+    container = _pod(pm.monitoring(), "DaemonSet", "node-exporter")["containers"][0]
+    assert "--web.listen-address=$(HOST_IP):9100" in container["args"]
+    assert not [a for a in container["args"] if a.startswith("--web.listen-address=:")]
+    assert container["env"] == [{"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}]
+
+
 def test_dcgm_exporter_relies_on_the_default_nvidia_runtime():
     spec = _pod(pm.monitoring(), "DaemonSet", "dcgm-exporter")
     container = spec["containers"][0]
