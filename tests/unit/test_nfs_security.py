@@ -189,3 +189,38 @@ def test_a_v3_mount_needs_v3_on():
     assert any("share data mounts with nfsvers=3, but the servers run NFS v4 only" in e
                and "storage.nfs.v3: true" in e for e in errors), errors
     assert texts(run({"mount_options": "rw,hard,nfsvers=3"}, {"v3": True}).problems) == []
+
+
+# --- the server's nfs.conf drop-in -------------------------------------------------------------------
+
+def _render_conf(v3):
+    import os
+
+    import jinja2
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "nfs", "templates")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(root), keep_trailing_newline=True)
+    env.filters["bool"] = bool
+    text = env.get_template("nfs.conf.j2").render(nfs_v3=v3, ansible_managed="managed")
+    sections, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+        elif line and not line.startswith("#"):
+            key, _sep, value = line.partition("=")
+            current[key] = value
+    return sections
+
+
+def test_nfs_conf_v4_only_turns_v3_and_udp_off():
+    assert _render_conf(False) == {"nfsd": {"vers3": "n", "udp": "n"}}
+
+
+def test_nfs_conf_v3_pins_the_ports_the_firewall_table_opens():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import NFS_V3_PORTS
+
+    conf = _render_conf(True)
+    assert conf["nfsd"] == {"vers3": "y", "udp": "n"}
+    assert int(conf["mountd"]["port"]) == NFS_V3_PORTS["mountd"]
+    assert int(conf["statd"]["port"]) == NFS_V3_PORTS["statd"]
+    assert int(conf["lockd"]["port"]) == int(conf["lockd"]["udp-port"]) == NFS_V3_PORTS["lockd"]
