@@ -16,9 +16,9 @@ description:
     does (/etc/hosts, then DNS) and opens a TCP connection to the given port. For every URL it sends one HTTP(S)
     request and accepts any HTTP answer below 500 (a mirror that answers 401 or 404 on its root is reachable).
   - For every port of a peer's I(ports) it opens a TCP connection and tells an open path from a blocked one, before
-    anything listens there. Accepted, or refused with a reset (nothing listens yet): the path is open. No answer
-    within I(port_timeout): C(filtered), a firewall drops it. An ICMP unreachable or prohibited: C(rejected). The
-    node's own firewall refusing the packet: C(blocked here). All ports of all peers are tried at once (non-blocking
+    anything listens there. Accepted, or refused with a reset (nothing listens yet), means the path is open. No
+    answer within I(port_timeout) is C(filtered) (a firewall drops it). An ICMP unreachable or prohibited is
+    C(rejected). The node's own firewall refusing the packet is C(blocked here). All ports of all peers are tried at once (non-blocking
     sockets, a few hundred at a time), so the time does not grow with the number of nodes.
   - Targets are checked in parallel. Everything the module waits for (name resolution, connections, HTTP
     requests) ends within I(deadline) seconds; what did not answer by then is reported in words, never a hang.
