@@ -51,7 +51,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
-from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules, peer_ports
 
 
 def _evaluate(probe, node, requirements, cluster=None):
@@ -61,16 +61,25 @@ def _evaluate(probe, node, requirements, cluster=None):
         raise AnsibleFilterError("preflight: cannot evaluate the probe of %s: %s" % (node.get("hostname"), exc))
 
 
-def _peers(hostvars, hosts):
-    """What the connectivity probe needs of each other node: name, configured address, SSH port."""
+def _peers(hostvars, hosts, ports=True):
+    """What the connectivity probe needs of each other node: name, configured address, SSH port, and (``ports``)
+    the TCP ports the cluster needs open towards it (module_utils/cluster_ports.py)."""
     peers = []
     for host in hosts:
         hv = hostvars[host]
-        peers.append({
+        peer = {
             "name": hv.get("node_fqdn") or host,
             "address": hv.get("node_ip") or "",
             "port": int(hv.get("ansible_port") or 22),
-        })
+        }
+        if ports:
+            roles = hv.get("node_roles") or []
+            registry = hv.get("platform_registry") or {}
+            peer["ports"] = peer_ports(roles, hv.get("platform_cluster") or {}, hv.get("platform_network") or {},
+                                       (registry.get("local") or {}).get("port", 5000),
+                                       (hv.get("platform_storage") or {}).get("nfs") or {},
+                                       hv.get("platform_services") or {})
+        peers.append(peer)
     return peers
 
 

@@ -16,6 +16,7 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
     HAS_NETADDR,
@@ -325,6 +326,9 @@ def _resolve_roles(config, nodes, chk, partial=False):
 
 def _check_shares(config, nodes, roles, chk):
     names = set(n.get("hostname") for n in nodes)
+    node_networks = list(config.get("network", {}).get("node_networks") or
+                         ["%s/32" % n["ip"] for n in nodes if n.get("ip")])
+    v3 = config.get("storage", {}).get("nfs", {}).get("v3", False)
     seen = set()
     for index, share in enumerate(config.get("storage", {}).get("nfs", {}).get("shares", [])):
         path = ("storage", "nfs", "shares", index)
@@ -335,6 +339,41 @@ def _check_shares(config, nodes, roles, chk):
             chk.error(path + ("name",), "share name '%s' is used twice" % share.get("name"),
                       "give every share its own name")
         seen.add(share.get("name"))
+        _check_share_security(share, path, node_networks, v3, chk)
+
+
+def _check_share_security(share, path, node_networks, v3, chk):
+    """Export options exports(5) knows, root squashing, clients inside the node networks, NFS v4 mounts."""
+    name = share.get("name")
+    options = share.get("export_options")
+    for option, why, fix in nfs.export_option_problems(options):
+        chk.error(path + ("export_options",), "share %s: '%s' %s" % (name, option, why), fix)
+    if nfs.root_squash_off(options):
+        chk.warning(path + ("export_options",), "share %s is exported with no_root_squash: root on any client "
+                    "(every node, every privileged pod) is root on the share's files" % name,
+                    "keep it only if this share needs it (e.g. images written as root); otherwise use root_squash")
+    clients = share.get("clients") or []
+    everyone = [c for c in clients if str(c).strip() in ("0.0.0.0/0", "::/0")]
+    outside, public = nfs.clients_outside(clients, node_networks)
+    public = [c for c in public if str(c).split("/")[-1] not in ("32", "128") or c in outside]
+    wide = sorted(set(outside) | set(public), key=clients.index)
+    if everyone:
+        chk.error(path + ("clients",), "share %s would be exported to everyone (%s)" % (name, ", ".join(everyone)),
+                  "name the networks that mount it (default: network.node_networks)")
+    elif wide and not share.get("clients_outside_node_networks"):
+        chk.error(path + ("clients",), "share %s: clients %s %s" % (
+            name, ", ".join(wide), "are outside the node networks (%s)" % ", ".join(node_networks)
+            if outside else "are public ranges"),
+            "limit clients to the node networks, or set clients_outside_node_networks: true on this share "
+            "if those machines must mount it")
+    elif wide:
+        chk.warning(path + ("clients",), "share %s is exported to %s, outside the node networks or public "
+                    "(clients_outside_node_networks: true)" % (name, ", ".join(wide)),
+                    "make sure only trusted machines live there: NFS trusts the client's word for the user")
+    mount = nfs.old_version_mount(share.get("mount_options"))
+    if mount and not v3:
+        chk.error(path + ("mount_options",), "share %s mounts with %s, but the servers run NFS v4 only" % (name, mount),
+                  "use nfsvers=4.1 (or 4.2), or set storage.nfs.v3: true")
 
 
 def _check_time_server(config, nodes, chk):

@@ -171,11 +171,20 @@ _SHARE = M(
                          legacy="DLWS: `filesharename`"),
         "mount_point": F("mount_path", "Where every node mounts the share (created when missing, never removed).",
                          required=True, legacy="DLWS: `curphysicalmountpoint`"),
-        "export_options": F("str", "Options of the export line.", default="rw,sync,no_subtree_check,no_root_squash"),
-        "mount_options": F("str", "Mount options (`_netdev` is always added).",
+        "export_options": F("str", "Options of the export line, comma-separated, only those exports(5) knows (no "
+                                   "spaces, no client specs: the networks go in `clients`). The default squashes "
+                                   "the clients' root to `nobody`; `no_root_squash` lets root on any client own "
+                                   "every file of the share: set it only for a share that needs it (a warning "
+                                   "says so). DLWS exported with `no_root_squash`; its converted shares get this default.",
+                            default="rw,sync,no_subtree_check,root_squash"),
+        "mount_options": F("str", "Mount options (`_netdev` is always added). NFS v4.x unless `storage.nfs.v3`.",
                            default="rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime"),
-        "clients": L("Networks allowed to mount (CIDRs). Default: `network.node_networks`.", F("cidr", "CIDR"),
-                     default=[]),
+        "clients": L("Networks allowed to mount (CIDRs). Default: `network.node_networks`. Each must lie inside "
+                     "a node network, and a public range must be a single node address, unless "
+                     "`clients_outside_node_networks` is set.", F("cidr", "CIDR"), default=[]),
+        "clients_outside_node_networks": F("bool", "Allow `clients` outside the node networks or public ranges "
+                                                   "(a warning names them). `0.0.0.0/0` is refused anyway.",
+                                           default=False),
     },
 )
 
@@ -238,9 +247,11 @@ SCHEMA = M(
                                  "`ntp_server_node`).", F("str", "host name or IP"), default=[]),
                 "ntp_server_node": F("str", "A node that serves time to the others (air-gapped sites): it follows "
                                             "`ntp_servers` (or its own clock), every other node follows it."),
-                "firewall": F("str", "`disabled`: turn the host firewall off; `managed`: keep it on and open "
-                                     "exactly the ports the cluster needs to the node networks.",
-                              default="disabled", choices=("disabled", "managed")),
+                "firewall": F("str", "`unmanaged`: leave the site's host firewall exactly as it is (open the "
+                                     "ports in docs/node-init.md yourself; preflight reports blocked ones); "
+                                     "`managed`: keep ufw on and open exactly the ports the cluster needs to the "
+                                     "node networks; `disabled`: turn ufw off.",
+                              default="unmanaged", choices=("unmanaged", "managed", "disabled")),
             },
             default={},
         ),
@@ -269,6 +280,10 @@ SCHEMA = M(
                         "default_folders": L("Folders created on every share.", F("str", "folder"),
                                              default=["jobfiles", "storage", "work", "namenodeshare"],
                                              legacy="DLWS: `default-storage-folders`"),
+                        "v3": F("bool", "Serve and mount NFS v3 too. Off: servers run v4 only (port 2049) and "
+                                        "rpcbind (port 111) is stopped and masked on servers, and on clients where "
+                                        "only nfs-common pulled it in. On: rpcbind, mountd (20048), statd (32765) "
+                                        "and lockd (32768) listen on every interface.", default=False),
                     },
                     default={},
                 ),

@@ -49,6 +49,7 @@ CHECKS = (
     ("disk", "Disk"),
     ("ports", "Ports free"),
     ("network", "Node network"),
+    ("reachable", "Ports reachable"),
     ("mirrors", "Mirrors"),
 )
 
@@ -177,6 +178,7 @@ def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one 
         results.append(result("ports", PASS, "%d ports free" % len(wanted)))
 
     results.append(_peers(probe.get("peers")))
+    results.append(_reachable(node.get("hostname"), probe.get("peers")))
     results.append(_targets("mirrors", probe.get("urls"), "mirrors", "open the firewall to the mirror, or set "
                             "the mirror in the config (mirrors.*) to one the site can reach"))
     return results
@@ -263,6 +265,27 @@ def _peers(outcomes):
         return result("network", WARN, "; ".join(o["resolve_error"] for o in unresolved),
                       "fine on sites without DNS: node_init writes every node into /etc/hosts; otherwise fix DNS")
     return result("network", PASS, "%d node(s) resolve and answer" % len(outcomes))
+
+
+def _reachable(host, outcomes):
+    """The cluster ports of every other node, as this node reaches them (a firewall between them?)."""
+    if outcomes is None:
+        return result("reachable", SKIP, "not checked")
+    tried = [(o, p) for o in outcomes for p in (o.get("ports") or [])]
+    if not tried:
+        return result("reachable", PASS, "no cluster port to check")
+    blocked = [(o, p) for o, p in tried if not p.get("ok")]
+    if not blocked:
+        return result("reachable", PASS, "%d cluster port(s) of %d node(s) reachable" % (
+            len(tried), len([o for o in outcomes if o.get("ports")])))
+    detail = "; ".join("%s -> %s port %s/tcp (%s): %s%s" % (
+        host, o.get("target"), p.get("port"), p.get("purpose") or "?", p.get("state"),
+        (", " + p["error"]) if p.get("error") else "") for o, p in blocked)
+    fix = ("open %s from %s in the firewalls between them (the site's, or set network.firewall: managed to let "
+           "ufw open exactly the cluster's ports to the node networks); docs/node-init.md lists every port" % (
+               ", ".join(sorted(set("%s/tcp on %s" % (p.get("port"), o.get("target")) for o, p in blocked))),
+               host))
+    return result("reachable", FAIL, detail, fix)
 
 
 def parse_df_free_gb(text):

@@ -148,7 +148,7 @@ BAD = [
     ("vault outside secrets", None, None, "cannot be vault-encrypted", "cluster.domain"),
     ("time server not a node", ("network", "ntp_server_node"), "ntp-01", "not a node of the cluster",
      "network.ntp_server_node"),
-    ("bad firewall choice", ("network", "firewall"), "off", "must be one of disabled, managed", "network.firewall"),
+    ("bad firewall choice", ("network", "firewall"), "off", "must be one of unmanaged, managed, disabled", "network.firewall"),
 ]
 
 
@@ -394,8 +394,9 @@ def test_dlws_config_as_users_have_it():
     assert gv["platform_passthrough"]["platform_name"] == "Apulis Platform"
     assert gv["platform_storage"]["nfs"]["shares"][0] == {
         "name": "nfsshare1", "server": "atlas02", "export_path": "/mnt/local", "mount_point": "/mntdlws",
-        "export_options": "rw,sync,no_subtree_check,no_root_squash",
+        "export_options": "rw,sync,no_subtree_check,root_squash", "clients_outside_node_networks": False,
         "mount_options": "rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime", "clients": ["192.168.3.2/32"]}
+    assert gv["platform_storage"]["nfs"]["v3"] is False
     warnings = [str(p) for p in result.problems if p.level == "warning"]
     assert any("webuiport' appears twice (lines 29 and 113)" in w for w in warnings), warnings
     assert any(":30: useclusterfile: obsolete DLWS key" in w for w in warnings), warnings

@@ -195,3 +195,88 @@ def test_firewall_rules():
     control = firewall_rules(["control_plane", "etcd", "registry"], {"api_port": 6443}, {}, 5000)
     assert {"port": "6443", "proto": "tcp", "purpose": "kube-apiserver"} in control
     assert {"port": "5000", "proto": "tcp", "purpose": "registry"} in control
+
+
+# --- the cluster's ports: NFS versions, what the firewall opens, what preflight probes -------------
+
+def _ports(table):
+    return sorted(set((port, proto) for port, proto, _purpose, _listens in table))
+
+
+def test_nfs_v4_only_needs_2049_on_the_server_and_nothing_on_clients():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
+
+    nfs = {"shares": [{"name": "data"}], "v3": False}
+    server = [e for e in port_table(["nfs_server"], nfs=nfs)]
+    assert _ports(server) == [("2049", "tcp")]
+    worker = port_table(["worker"], nfs=nfs, services={"monitoring": False})
+    assert not any("NFS" in purpose or port == "111" for port, _p, purpose, _l in worker)
+
+
+def test_nfs_v3_opens_rpcbind_and_the_pinned_side_services():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
+
+    nfs = {"shares": [{"name": "data"}], "v3": True}
+    server = [(p, proto) for p, proto, purpose, _l in port_table(["nfs_server"], nfs=nfs)]
+    assert sorted(server) == sorted([("2049", "tcp")] + [(p, proto) for p in ("111", "20048", "32765", "32768")
+                                                          for proto in ("tcp", "udp")])
+    client = [(p, proto) for p, proto, purpose, _l in port_table(["worker"], nfs=nfs) if "NFS" in purpose]
+    assert sorted(client) == sorted((p, proto) for p in ("111", "32765", "32768") for proto in ("tcp", "udp"))
+    no_shares = port_table(["worker"], nfs={"shares": [], "v3": True})
+    assert not any("NFS" in purpose for _p, _proto, purpose, _l in no_shares)
+
+
+def test_firewall_rules_skip_local_ports_and_open_pod_facing_ones_to_the_pod_network():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules
+
+    rules = firewall_rules(["control_plane", "etcd", "worker"], {"api_port": 6443},
+                           {"pod_network": "10.244.0.0/16"}, None, ["10.0.0.0/24"], services={"monitoring": True})
+    ports = set((r["port"], r["src"]) for r in rules)
+    for local in ("10257", "10259", "10256"):
+        assert not any(port == local for port, _src in ports)
+    assert ("6443", "10.244.0.0/16") in ports and ("10250", "10.244.0.0/16") in ports
+    assert ("9100", "10.244.0.0/16") in ports and ("9100", "10.0.0.0/24") in ports
+    assert ("2379", "10.0.0.0/24") in ports and ("2379", "10.244.0.0/16") not in ports
+    assert all("src" in r for r in rules)
+
+
+def test_peer_ports_are_tcp_once_each_and_name_a_range_by_its_first_port():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import peer_ports
+
+    ports = peer_ports(["control_plane", "worker", "nfs_server"], {"api_port": 6443},
+                       {"node_port_range": "30000-32767"}, None, {"v3": False}, {"monitoring": False})
+    assert ports == [{"port": 6443, "purpose": "kube-apiserver"}, {"port": 10250, "purpose": "kubelet"},
+                     {"port": 30000, "purpose": "NodePort services (first of 30000-32767)"},
+                     {"port": 2049, "purpose": "NFS"}]
+
+
+def test_blocked_ports_name_node_peer_port_purpose_and_fix():
+    peers = [{"target": "cp-01", "ok": True, "ports": [
+        {"port": 6443, "purpose": "kube-apiserver", "state": "open", "ok": True, "error": ""},
+        {"port": 10250, "purpose": "kubelet", "state": "filtered", "ok": False,
+         "error": "no answer within 3 s: a firewall drops it"}]},
+        {"target": "store-01", "ok": True, "ports": [
+            {"port": 2049, "purpose": "NFS", "state": "rejected", "ok": False,
+             "error": "EHOSTUNREACH (No route to host) (ICMP unreachable: a firewall rejects it, or there is no "
+                      "route)"}]}]
+    check = preflight._reachable("gpu-01", peers)
+    assert check["status"] == "fail"
+    assert "gpu-01 -> cp-01 port 10250/tcp (kubelet): filtered, no answer within 3 s: a firewall drops it" in \
+        check["detail"]
+    assert "gpu-01 -> store-01 port 2049/tcp (NFS): rejected, EHOSTUNREACH" in check["detail"]
+    assert check["fix"].startswith("open 10250/tcp on cp-01, 2049/tcp on store-01 from gpu-01")
+    assert "network.firewall: managed" in check["fix"]
+    ok = preflight._reachable("gpu-01", [peers[0] | {"ports": peers[0]["ports"][:1]}])
+    assert ok == preflight.result("reachable", "pass", "1 cluster port(s) of 1 node(s) reachable")
+    assert preflight._reachable("gpu-01", None)["status"] == "skip"
+
+
+def test_preflight_peers_carry_each_peers_ports():
+    from ansible_collections.aiplatform.cluster.plugins.filter.preflight import FilterModule
+
+    hostvars = {"cp-01": {"node_ip": "10.0.0.1", "node_roles": ["control_plane", "etcd"],
+                          "platform_cluster": {"api_port": 6443}, "platform_storage": {"nfs": {"v3": False}}}}
+    peers = FilterModule().filters()["preflight_peers"](hostvars, ["cp-01"])
+    assert peers[0]["address"] == "10.0.0.1"
+    assert [p["port"] for p in peers[0]["ports"]] == [6443, 2379, 2380, 10250, 30000, 9100]
+    assert "ports" not in FilterModule().filters()["preflight_peers"](hostvars, ["cp-01"], False)[0]

@@ -71,3 +71,39 @@ def test_swap_entries_disabled(host):
 def test_base_packages(host):
     for name in ("conntrack", "socat", "ipset", "ipvsadm", "nfs-common"):
         assert host.package(name).is_installed, name
+
+
+def _ufw_as_now(host):
+    return host.check_output("grep '^ENABLED=' /etc/ufw/ufw.conf; sha256sum /etc/ufw/*.rules /etc/ufw/ufw.conf; "
+                             "ls -l --time-style=+%s /etc/ufw")
+
+
+def test_unmanaged_firewall_is_left_as_found(host):
+    if host.backend.get_hostname() == "node-debian12":
+        return
+    # files, their times and ufw's own on/off switch exactly as prepare left them (ufw status itself needs
+    # iptables, which these containers may not run)
+    assert _ufw_as_now(host) == host.file("/root/ufw-as-found").content_string.strip()
+    assert host.check_output("grep '^ENABLED=' /etc/ufw/ufw.conf") == "ENABLED=no"
+    rules = host.file("/etc/ufw/user.rules").content_string
+    assert "### tuple ### allow tcp 8443 0.0.0.0/0 any 198.51.100.7 in" in rules
+    assert "aiplatform" not in rules
+
+
+def test_managed_firewall_opens_exactly_the_cluster_ports(host):
+    if host.backend.get_hostname() != "node-debian12":
+        return
+    rules = host.file("/etc/ufw/user.rules").content_string
+    # what ufw wrote: "### tuple ### allow tcp 6443 0.0.0.0/0 any 172.17.0.0/16 in comment=..."
+    tuples = sorted(line.split(" comment=")[0].replace("### tuple ### ", "")
+                    for line in rules.splitlines() if line.startswith("### tuple ###"))
+    nodes, pods = "172.17.0.0/16", "10.244.0.0/16"
+    want = ["allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in"]
+    for port, proto, sources in [
+            ("6443", "tcp", (nodes, pods)), ("2379", "tcp", (nodes,)), ("2380", "tcp", (nodes,)),
+            ("10250", "tcp", (nodes, pods)), ("30000:32767", "tcp", (nodes,)), ("30000:32767", "udp", (nodes,)),
+            ("8472", "udp", (nodes,)), ("9100", "tcp", (nodes, pods))]:
+        want += ["allow %s %s 0.0.0.0/0 any %s in" % (proto, port, src) for src in sources]
+    # the site's own rule stays; nothing else is opened (no 111: NFS runs v4 only; no local-only ports)
+    want.append("allow tcp 8443 0.0.0.0/0 any 198.51.100.7 in")
+    assert tuples == sorted(want)

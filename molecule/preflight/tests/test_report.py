@@ -50,3 +50,25 @@ def test_html_is_a_table(report):
     with open(REPORT + ".html") as handle:
         html = handle.read()
     assert "<table>" in html and html.count("<tr>") == 1 + len(report["nodes"])
+
+
+def test_a_port_a_firewall_drops_is_reported_filtered(report):
+    check = row(report, "pf-gpu-01")["checks"]["reachable"]
+    assert check["status"] == "fail", check
+    assert "pf-gpu-01 -> pf-cpu-01 port 10250/tcp (kubelet): filtered, no answer within 3 s" in check["detail"]
+    assert check["detail"].count(" -> ") == 1, check  # nothing else is blocked
+    assert check["fix"].startswith("open 10250/tcp on pf-cpu-01 from pf-gpu-01")
+
+
+def test_a_port_a_firewall_rejects_is_reported_rejected(report):
+    check = row(report, "pf-npu-01")["checks"]["reachable"]
+    assert check["status"] == "fail", check
+    assert "pf-npu-01 -> pf-cpu-01 port 2379/tcp (etcd client): rejected, EHOSTUNREACH" in check["detail"]
+    assert check["detail"].count(" -> ") == 1, check
+
+
+def test_open_paths_pass(report):
+    # pf-cpu-01 reaches the workers' kubelet, NodePort and node-exporter ports: refused (nothing listens) = open
+    check = row(report, "pf-cpu-01")["checks"]["reachable"]
+    assert check == {"check": "reachable", "status": "pass", "fix": "",
+                     "detail": "6 cluster port(s) of 2 node(s) reachable"}
