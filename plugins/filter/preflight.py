@@ -75,10 +75,13 @@ def _peers(hostvars, hosts, ports=True):
         if ports:
             roles = hv.get("node_roles") or []
             registry = hv.get("platform_registry") or {}
+            offline = hv.get("platform_offline") or {}
             peer["ports"] = peer_ports(roles, hv.get("platform_cluster") or {}, hv.get("platform_network") or {},
                                        (registry.get("local") or {}).get("port", 5000),
                                        (hv.get("platform_storage") or {}).get("nfs") or {},
-                                       hv.get("platform_services") or {})
+                                       hv.get("platform_services") or {}, registry.get("local") or {},
+                                       offline.get("repo_port", 8480) if offline.get("enabled")
+                                       and "offline_repo" in (hv.get("group_names") or []) else None)
         peers.append(peer)
     return peers
 

@@ -20,7 +20,8 @@ NODE_EXPORTER_PORT = 9100
 NFS_V3_PORTS = {"mountd": 20048, "statd": 32765, "lockd": 32768}
 
 
-def port_table(roles, cluster=None, network=None, registry_port=None, nfs=None, services=None):
+def port_table(roles, cluster=None, network=None, registry_port=None, nfs=None, services=None, registry_local=None,
+               offline_repo_port=None):
     """``[(port, proto, purpose, listens)]``; ``port`` is ``"N"`` or ``"first:last"``.
 
     ``listens``: a process of ours listens there once installed, so preflight wants it free now.
@@ -28,6 +29,8 @@ def port_table(roles, cluster=None, network=None, registry_port=None, nfs=None, 
     the servers and nothing on the clients; v3 adds rpcbind, mountd, statd and lockd on the servers, and
     rpcbind, statd and lockd on the clients (the server calls them back for locks).
     ``services``: the config's ``services``; monitoring (default on) runs node-exporter on the host network.
+    ``registry_local``: the config's ``registry.local``; its ``anonymous_pull`` adds the read-only registry's port.
+    ``offline_repo_port``: this node serves the offline bundle's package repository on that port.
     """
     cluster = cluster or {}
     network = network or {}
@@ -55,6 +58,11 @@ def port_table(roles, cluster=None, network=None, registry_port=None, nfs=None, 
             table.append((str(NODE_EXPORTER_PORT), "tcp", "node-exporter", False))
     if "registry" in roles and registry_port:
         table.append((str(registry_port), "tcp", "registry", True))
+        if (registry_local or {}).get("anonymous_pull"):
+            table.append((str((registry_local or {}).get("anonymous_pull_port", 5001)), "tcp",
+                          "registry (anonymous, read-only)", True))
+    if offline_repo_port:
+        table.append((str(offline_repo_port), "tcp", "offline package repository", True))
     if "nfs_server" in roles:
         table.append(("2049", "tcp", "NFS", False))
         if v3:
@@ -69,7 +77,8 @@ def _nfs_v3_ports(services):
     return [(str(ports[name]), proto, "NFS v3 %s" % name, False) for name in services for proto in ("tcp", "udp")]
 
 
-def firewall_rules(roles, cluster=None, network=None, registry_port=None, sources=None, nfs=None, services=None):
+def firewall_rules(roles, cluster=None, network=None, registry_port=None, sources=None, nfs=None, services=None,
+                   registry_local=None, offline_repo_port=None):
     """One rule per port and source network: ``[{port, proto, purpose, src}]`` (no ``src``: anywhere).
 
     Ports other machines never ask (``LOCAL_ONLY``) get no rule; those pods ask (``FROM_PODS``) are opened to
@@ -77,7 +86,8 @@ def firewall_rules(roles, cluster=None, network=None, registry_port=None, source
     """
     network = network or {}
     rules = []
-    for port, proto, purpose, _listens in port_table(roles, cluster, network, registry_port, nfs, services):
+    for port, proto, purpose, _listens in port_table(roles, cluster, network, registry_port, nfs, services,
+                                                     registry_local, offline_repo_port):
         if purpose in LOCAL_ONLY:
             continue
         wanted = list(sources or [None])
@@ -91,14 +101,16 @@ def firewall_rules(roles, cluster=None, network=None, registry_port=None, source
     return rules
 
 
-def peer_ports(roles, cluster=None, network=None, registry_port=None, nfs=None, services=None):
+def peer_ports(roles, cluster=None, network=None, registry_port=None, nfs=None, services=None, registry_local=None,
+               offline_repo_port=None):
     """The TCP ports other nodes must reach on a node of ``roles``: ``[{port, purpose}]``, one per port.
 
     A range is represented by its first port; UDP cannot be told open from filtered and is left out.
     """
     out = []
     seen = set()
-    for port, proto, purpose, _listens in port_table(roles, cluster, network, registry_port, nfs, services):
+    for port, proto, purpose, _listens in port_table(roles, cluster, network, registry_port, nfs, services,
+                                                     registry_local, offline_repo_port):
         number = int(port.split(":")[0])
         if proto != "tcp" or purpose in LOCAL_ONLY or number in seen:
             continue

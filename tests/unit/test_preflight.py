@@ -250,6 +250,26 @@ def test_peer_ports_are_tcp_once_each_and_name_a_range_by_its_first_port():
                      {"port": 2049, "purpose": "NFS"}]
 
 
+def test_anonymous_registry_and_offline_repository_ports_only_where_they_serve():
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules, peer_ports
+
+    def ports(rules):
+        return sorted((r["port"], r["purpose"]) for r in rules if "registry" in r["purpose"] or "offline" in r["purpose"])
+
+    anonymous = {"port": 5000, "anonymous_pull": True, "anonymous_pull_port": 5001}
+    assert ports(firewall_rules(["registry"], {}, {}, 5000, ["10.0.0.0/24"])) == [("5000", "registry")]
+    assert ports(firewall_rules(["registry"], {}, {}, 5000, ["10.0.0.0/24"], registry_local={"anonymous_pull": False})) \
+        == [("5000", "registry")]
+    assert ports(firewall_rules(["registry"], {}, {}, 5000, ["10.0.0.0/24"], registry_local=anonymous)) == [
+        ("5000", "registry"), ("5001", "registry (anonymous, read-only)")]
+    # a node without the registry role opens neither, whatever the config says
+    assert ports(firewall_rules(["worker"], {}, {}, 5000, ["10.0.0.0/24"], registry_local=anonymous)) == []
+    assert ports(firewall_rules(["worker"], {}, {}, 5000, ["10.0.0.0/24"], offline_repo_port=8480)) == [
+        ("8480", "offline package repository")]
+    assert {"port": 8480, "purpose": "offline package repository"} in peer_ports(["worker"], offline_repo_port=8480)
+    assert 5001 in [p["port"] for p in peer_ports(["registry"], registry_port=5000, registry_local=anonymous)]
+
+
 def test_blocked_ports_name_node_peer_port_purpose_and_fix():
     peers = [{"target": "cp-01", "ok": True, "ports": [
         {"port": 6443, "purpose": "kube-apiserver", "state": "open", "ok": True, "error": ""},
