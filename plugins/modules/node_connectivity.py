@@ -152,8 +152,13 @@ from ansible.module_utils.urls import open_url
 # Sockets open at once while probing ports (well below the usual 1024 open files).
 BATCH = 256
 
-LISTENING, OPEN, FILTERED, REJECTED, BLOCKED_HERE, ERROR, NOT_PROBED = (
-    "listening", "open", "filtered", "rejected", "blocked here", "error", "not probed")
+LISTENING = "listening"
+OPEN = "open"
+FILTERED = "filtered"
+REJECTED = "rejected"
+BLOCKED_HERE = "blocked here"
+ERROR = "error"
+NOT_PROBED = "not probed"
 _REJECTED = frozenset((errno.EHOSTUNREACH, errno.ENETUNREACH, getattr(errno, "EHOSTDOWN", -1),
                        getattr(errno, "ENETDOWN", -2), errno.EPROTO if hasattr(errno, "EPROTO") else -3))
 _HERE = frozenset((errno.EPERM, errno.EACCES))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Pull an image through containerd's CRI image service, as kubelet does, with no credentials in the
 request: containerd resolves the name through its hosts.toml pull order and authenticates with what its
 config.toml holds. A tool for the molecule verifiers (no crictl package exists for the test images).

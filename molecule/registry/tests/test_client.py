@@ -95,7 +95,7 @@ def test_pull_through_the_runtime_pull_order(host, pushed):
     # first. The CRI call carries no credentials (as kubelet's, without a login): containerd
     # authenticates with its config.toml. Nothing here reaches docker.io, so success means the site
     # registry served it with the generated credentials.
-    pull = host.run("cri_pull.py %s", IMAGE)
+    pull = host.run("python3 /usr/local/bin/cri_pull.py %s", IMAGE)
     assert pull.rc == 0, pull.stderr
     assert pull.stdout.strip().startswith("sha256:")
     assert IMAGE in host.check_output("ctr -n k8s.io images ls -q")
