@@ -18,7 +18,7 @@ MOLECULE_SKIP ?=
 SCENARIOS ?= $(sort $(notdir $(patsubst %/,%,$(wildcard molecule/*/))))
 TEST_STAGES := venv docker images lint sanity unit molecule
 
-.PHONY: test venv docker images lint sanity test-unit molecule lab lab-down bench docs clean reset-results
+.PHONY: test venv docker images lint sanity test-unit molecule lab lab-down bench docs changelog clean reset-results
 
 # Every stage runs even when an earlier independent one failed (-k); stages that need a
 # failed one are reported as not run. The last line is `N passed, N failed` (CI reads it).
@@ -43,7 +43,8 @@ images: docker
 	@$(STAGE) images scripts/build-images.sh
 
 lint: venv
-	@$(STAGE) lint bash -c '$(PY) scripts/gen_config_doc.py --check && yamllint -s . && ansible-lint -q --profile production'
+	@$(STAGE) lint bash -c '$(PY) scripts/gen_config_doc.py --check && yamllint -s . && ansible-lint -q --profile production \
+	  && antsibull-changelog lint && $(PY) scripts/changelog.py --check'
 
 sanity: venv
 	@$(STAGE) sanity scripts/sanity.sh
@@ -84,6 +85,10 @@ bench: venv docker images
 
 docs: venv
 	$(PY) scripts/gen_config_doc.py
+
+# CHANGELOG.rst for the next release, from changelogs/fragments (a release runs antsibull-changelog release).
+changelog: venv
+	$(PY) scripts/changelog.py
 
 clean:
 	rm -rf .cache/results .cache/facts .build
