@@ -11,19 +11,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+import functools
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
 
 
 def _wrap(function, what):
+    @functools.wraps(function)  # keeps the signature, which tests/unit/test_plugin_docs.py holds the docs to
     def call(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         except ValueError as exc:
             raise AnsibleFilterError("%s: %s" % (what, exc))
-    call.__name__ = function.__name__
-    call.__doc__ = function.__doc__
     return call
 
 
