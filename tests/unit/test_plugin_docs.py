@@ -39,7 +39,29 @@ def _listed(plugin_type):
 
 
 def _docs(plugin_type, names):
-    return json.loads(_ansible_doc("-t", plugin_type, "--json", *names)) if names else {}
+    """The docs as data, after ansible-doc rendered them as text (what a user reads; a description that
+    YAML turned into a mapping parses as JSON but breaks the text)."""
+    if not names:
+        return {}
+    assert _ansible_doc("-t", plugin_type, *names).strip()
+    docs = json.loads(_ansible_doc("-t", plugin_type, "--json", *names))
+    for name, entry in docs.items():
+        _texts_are_strings(entry, name)
+    return docs
+
+
+def _texts_are_strings(node, where):
+    """Every description and short_description is text or a list of text."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "short_description", "details"):
+                items = value if isinstance(value, list) else [value]
+                assert all(isinstance(i, str) for i in items), "%s: %s is not text: %r" % (where, key, value)
+            else:
+                _texts_are_strings(value, "%s.%s" % (where, key))
+    elif isinstance(node, list):
+        for item in node:
+            _texts_are_strings(item, where)
 
 
 def _jinja_plugins(kind):
