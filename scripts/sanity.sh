@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ansible-test sanity needs the collection at .../ansible_collections/<ns>/<name>: copy the
 # files git knows (tracked, and new files not ignored) there and run it on this Python.
+# Arguments go to ansible-test sanity (scripts/sanity.sh --test validate-modules runs one test).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEST="$ROOT/.build/ansible_collections/aiplatform/cluster"
@@ -21,10 +22,12 @@ mkdir -p ~/.ansible/test/cache
 cp "$ROOT/scripts/get-pip-offline.py" ~/.ansible/test/cache/get_pip_${PIPVER//./_}.py
 PYVER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # Skipped, and why:
-#  pylint, pep8, validate-modules: each wants its own pinned tool set installed by
-#  ansible-test from PyPI (--requirements); they run with SANITY_FULL=1 (minutes of pip).
-#  pslint, shellcheck: need PowerShell / shellcheck binaries. The rest run offline.
-SKIP=(--skip-test pylint --skip-test pep8 --skip-test validate-modules --skip-test pslint --skip-test shellcheck)
+#  pylint, pep8: each wants its own pinned tool set that ansible-test installs from PyPI in a
+#  venv of its own (--requirements); minutes of pip, so they run with SANITY_FULL=1 only.
+#  pslint, shellcheck: need PowerShell / shellcheck binaries. validate-modules runs always: its
+#  venv (ansible-test's sanity.validate-modules requirements, five small pinned packages) is
+#  made once under ~/.ansible/test/venv and reused.
+SKIP=(--skip-test pylint --skip-test pep8 --skip-test pslint --skip-test shellcheck)
 if [ "${SANITY_FULL:-0}" = 1 ]; then SKIP=(); EXTRA=(--requirements); else EXTRA=(); fi
-"$ROOT/.venv/bin/ansible-test" sanity --python "$PYVER" "${EXTRA[@]}" "${SKIP[@]}" --color no
+"$ROOT/.venv/bin/ansible-test" sanity --python "$PYVER" "${EXTRA[@]}" "${SKIP[@]}" --color no "$@"
 mkdir -p "$ROOT/.cache/results" && echo ok >"$ROOT/.cache/results/sanity"

@@ -1,81 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the kubeadm role: thin wrappers over module_utils/kubeadm.py and kubeadm_schema.py."""
+"""Filters of the kubeadm role: thin wrappers over module_utils/kubeadm.py and kubeadm_schema.py.
+
+Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-DOCUMENTATION = r"""
-name: kubeadm_documents
-short_description: The documents of the config file kubeadm init or kubeadm join reads on a node
-version_added: 0.1.0
-description:
-  - For the node that initialises the cluster an InitConfiguration, ClusterConfiguration, KubeletConfiguration and
-    KubeProxyConfiguration; for every other node a JoinConfiguration (with C(controlPlane) on control-plane nodes).
-    The kubeadm API is v1beta3 for Kubernetes 1.22 to 1.30 and v1beta4 from 1.31.
-  - The same file provides C(kubeadm_api_version), C(kubeadm_validate) (problems of rendered documents, an empty list
-    when clean), C(kubeadm_init_node), C(kubeadm_join_plan), C(kubeadm_usable_token) (over
-    C(kubeadm token list -o json)), C(kubeadm_upgrade_path), C(kubeadm_batches), C(kubeadm_nodes) (over
-    C(kubectl get nodes -o json)), C(kubeadm_label_changes), C(kubeadm_taint_changes), C(kubeadm_host_view) (the
-    host vars the documents read) and C(kubeadm_yaml) (documents as one multi-document YAML text).
-options:
-  _input:
-    description: The node's inventory name.
-    type: str
-    required: true
-  hosts:
-    description: Host vars of the cluster's nodes by name (C(hostvars) will do).
-    type: dict
-    required: true
-  cluster:
-    description: platform_cluster.
-    type: dict
-    required: true
-  network:
-    description: platform_network.
-    type: dict
-    default: {}
-  mirrors:
-    description: platform_mirrors (C(image_repository)).
-    type: dict
-    default: {}
-  init_host:
-    description: The node that runs kubeadm init; empty when the cluster exists.
-    type: str
-  join:
-    description: C(token), C(ca_cert_hashes), C(certificate_key) and optionally C(token_ttl).
-    type: dict
-    default: {}
-  overrides:
-    description: Kind to a partial document deep-merged into the rendered one.
-    type: dict
-    default: {}
-"""
-
-EXAMPLES = r"""
-- name: Write the kubeadm config
-  ansible.builtin.copy:
-    content: |
-      {% for doc in __kubeadm_docs %}
-      ---
-      {{ doc | to_nice_yaml(indent=2) }}
-      {% endfor %}
-    dest: /etc/kubernetes/kubeadm-config.yaml
-    mode: "0600"
-  vars:
-    __kubeadm_docs: >-
-      {{ inventory_hostname | aiplatform.cluster.kubeadm_documents(hostvars, platform_cluster, platform_network,
-         platform_mirrors, __kubeadm_init_host, __kubeadm_join) }}
-"""
-
-RETURN = r"""
-_value:
-  description: The documents, in the order kubeadm expects them.
-  type: list
-  elements: dict
-"""
 
 
 import yaml

@@ -1,48 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the NPU NIC plan: thin wrappers over module_utils/hccn.py."""
+"""Filters of the NPU NIC plan: thin wrappers over module_utils/hccn.py.
+
+Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: hccl_rank_table
-short_description: The HCCL rank table (hccl.json) of NPU nodes from their NIC plans
-version_added: 0.1.0
-description:
-  - Builds the multi-node rank table, version 1.0, from the C(node_npu_nics) plan of each host, ranks in host order;
-    each C(device_ip) is that device's planned address. Fails when a device id sits on different subnets on
-    different servers (HCCL could not connect them).
-  - The same file provides C(hccn_conf) (the C(/etc/hccn.conf) text of one node's plan), C(hccn_conf_parse),
-    C(hccn_ip_get) (parses C(hccn_tool -ip -g)) and C(hccn_commands) (the hccn_tool calls that bring a node to its
-    plan, only where values differ), used by the C(ascend_runtime) role.
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  hosts:
-    description: The NPU nodes, in rank order.
-    type: list
-    elements: str
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Write the rank table of the NPU nodes
-  ansible.builtin.copy:
-    content: "{{ hostvars | aiplatform.cluster.hccl_rank_table(groups['ascend_npu']) | to_nice_json }}"
-    dest: /etc/aiplatform/hccl.json
-    mode: "0644"
-"""
-
-RETURN = r"""
-_value:
-  description: The rank table.
-  type: dict
-"""
 
 from ansible.errors import AnsibleFilterError
 

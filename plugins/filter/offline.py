@@ -1,52 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the offline bundle: thin wrappers over module_utils/offline.py."""
+"""Filters of the offline bundle: thin wrappers over module_utils/offline.py.
+
+Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: offline_apt_sources
-short_description: APT sources of an OS release's archive for one architecture
-version_added: 0.1.0
-description:
-  - C(deb) lines (release, updates, security) for a config OS name (C(debian12), C(ubuntu2204)...). The same file
-    provides the other filters of the offline bundle (C(offline_targets), C(offline_default_mirror),
-    C(offline_canonical_image), C(offline_package_artifacts), C(offline_image_artifacts), C(offline_bundle_problems),
-    C(offline_sums_problems), C(offline_fact_target), C(offline_push_target), C(offline_layout_refs)); docs/offline.md describes them.
-options:
-  _input:
-    description: OS name from the config.
-    type: str
-    required: true
-  arch:
-    description: Debian architecture.
-    type: str
-    required: true
-  mirror:
-    description: Archive URL.
-    type: str
-    required: true
-  keyring:
-    description: Keyring that signs the archive.
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Sources of Debian 12 on arm64
-  ansible.builtin.debug:
-    msg: "{{ 'debian12' | aiplatform.cluster.offline_apt_sources('arm64', 'http://mirror.example/debian', '/usr/share/keyrings/debian-archive-keyring.gpg') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: deb lines.
-  type: list
-  elements: str
-"""
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.aiplatform.cluster.plugins.module_utils import offline

@@ -1,45 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the platform role: thin wrappers over module_utils/platform_manifests.py."""
+"""Filters of the platform role: thin wrappers over module_utils/platform_manifests.py.
+
+Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: platform_manifests
-short_description: The Kubernetes objects of the enabled platform services, per manifest directory
-version_added: 0.1.0
-description:
-  - A map of directory name (C(namespaces) and each enabled service of the config's C(services)) to the list of
-    objects to apply there, in apply order. Built by module_utils/platform_manifests.py.
-  - The same file provides C(platform_images) (the images the enabled services run where their nodes exist;
-    the offline bundle's list).
-options:
-  _input:
-    description: The config's C(services) map (platform_services).
-    type: dict
-    required: true
-  settings:
-    description: >-
-      Keyword arguments of C(manifests()): shares, server_addresses, version_table, ascend_families,
-      container_runtime, nfs_capacity, nfs_claim_namespace, and those the module's builders accept.
-    type: dict
-    default: {}
-"""
-
-EXAMPLES = r"""
-- name: Objects per directory
-  ansible.builtin.set_fact:
-    objects: "{{ platform_services | aiplatform.cluster.platform_manifests({'shares': nfs_shares}) }}"
-"""
-
-RETURN = r"""
-_value:
-  description: Directory name to the list of objects.
-  type: dict
-"""
 
 import inspect
 

@@ -1,52 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the preflight readiness report: thin wrappers over module_utils/preflight.py."""
+"""Filters of the preflight readiness report: thin wrappers over module_utils/preflight.py.
+
+Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: preflight_evaluate
-short_description: Judge one node's preflight probe against the requirements
-version_added: 0.1.0
-description:
-  - Returns a list of check results C({check, status, detail, fix}) with status pass, warn, fail or skip.
-  - The same file provides C(preflight_report), C(preflight_markdown), C(preflight_html), C(preflight_unmet),
-    C(listening_ports), C(df_free_gb) and C(os_name), used by the C(preflight) role, and C(cluster_ports)
-    (the firewall rules a node of given roles needs), used by the C(node_init) role.
-options:
-  _input:
-    description: The probe the preflight role gathered on the node.
-    type: dict
-    required: true
-  node:
-    description: The node as the inventory describes it (hostname, node_arch, node_os, node_roles, node_accelerator).
-    type: dict
-    required: true
-  requirements:
-    description: The config's requirements section (platform_requirements).
-    type: dict
-    required: true
-  cluster:
-    description: The config's cluster section (platform_cluster).
-    type: dict
-    default: {}
-"""
-
-EXAMPLES = r"""
-- name: Judge the probe
-  ansible.builtin.set_fact:
-    __preflight_results: "{{ __preflight_probe | aiplatform.cluster.preflight_evaluate(node, platform_requirements) }}"
-"""
-
-RETURN = r"""
-_value:
-  description: Check results.
-  type: list
-  elements: dict
-"""
 
 from ansible.errors import AnsibleFilterError
 

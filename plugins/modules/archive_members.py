@@ -19,7 +19,7 @@ description:
   - Fails, naming every refused member and the fix, when one is refused; restore.yml runs it on the control machine
     before anything is copied to a node.
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   path:
     description: The archive.
@@ -35,11 +35,9 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
+  - aiplatform.cluster.attributes.info_module
 """
 
 EXAMPLES = r"""

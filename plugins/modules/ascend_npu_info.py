@@ -22,7 +22,7 @@ description:
     driver, fewer chips visible than on the bus, version.info disagreeing with the loaded driver, chips whose health
     is not OK).
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   install_info_path:
     description: The install record the driver package writes.
@@ -42,11 +42,10 @@ options:
       - Roles pass the inventory variable C(aiplatform_command_timeout).
     type: float
     default: 30
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
+  - aiplatform.cluster.attributes.info_module
+  - aiplatform.cluster.attributes.actiongroup_accelerators
 """
 
 EXAMPLES = r"""

@@ -41,13 +41,15 @@ options:
     description: The least number of components of O(path).
     type: int
     default: 2
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 """
 
 EXAMPLES = r"""

@@ -24,7 +24,7 @@ description:
     requests) ends within I(deadline) seconds; what did not answer by then is reported in words, never a hang.
   - Never changes anything; check mode runs the same probes.
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   peers:
     description: Nodes to resolve and reach.
@@ -79,11 +79,9 @@ options:
     description: Probes run at the same time.
     type: int
     default: 32
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
+  - aiplatform.cluster.attributes.info_module
 """
 
 EXAMPLES = r"""
@@ -121,7 +119,7 @@ peers:
         state: {description: "C(listening), C(open) (refused: nothing listens yet), C(filtered), C(rejected),
           C(blocked here), C(error) or C(not probed).", type: str}
         ok: {description: The path is open (C(listening) or C(open))., type: bool}
-        error: {description: What blocks it, in words (empty when open)., type: str}
+        error: {description: "What blocks it, in words (empty when open).", type: str}
   sample: [{"target": "gpu-01.ai.example", "ok": true, "resolved": "10.20.0.21", "resolve_error": "", "error": "",
             "ports": [{"port": 10250, "purpose": "kubelet", "state": "filtered", "ok": false,
                        "error": "no answer within 3 s: a firewall drops it"}]}]

@@ -20,7 +20,7 @@ description:
     (NVML driver/library mismatch, no devices found, driver not loaded, a GPU fallen off the bus, nvidia-smi
     missing, fewer GPUs visible than on the PCI bus and so on).
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   nvidia_smi:
     description: Path of nvidia-smi. Default is the one found in C(PATH) (and C(/usr/bin)).
@@ -36,11 +36,10 @@ options:
       - Roles pass the inventory variable C(aiplatform_command_timeout).
     type: float
     default: 30
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
+  - aiplatform.cluster.attributes.info_module
+  - aiplatform.cluster.attributes.actiongroup_accelerators
 """
 
 EXAMPLES = r"""

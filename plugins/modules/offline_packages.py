@@ -23,7 +23,7 @@ description:
     bundle key in I(gnupg_home)). Files no longer needed are removed; the index is rewritten only when the set of
     packages changed, so a second run reports no change.
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   dest:
     description: Repository directory for this target.
@@ -55,6 +55,8 @@ options:
     description: Key id or fingerprint that signs the repository.
     type: str
     required: true
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
 attributes:
   check_mode:
     support: none
@@ -85,7 +87,7 @@ packages:
     version: {description: Version., type: str}
     arch: {description: Architecture (C(all) for architecture-independent packages)., type: str}
     filename: {description: File name in I(dest)., type: str}
-    sha256: {description: sha256 of the file (from the archive's signed index, checked by APT)., type: str}
+    sha256: {description: "sha256 of the file (from the archive's signed index, checked by APT).", type: str}
     size: {description: Size in bytes., type: int}
     source: {description: URL it was downloaded from., type: str}
 """
@@ -110,7 +112,7 @@ def main():
             sources=dict(type="list", elements="str", required=True),
             packages=dict(type="list", elements="str", required=True),
             gnupg_home=dict(type="path", required=True),
-            signing_key=dict(type="str", required=True),
+            signing_key=dict(type="str", required=True, no_log=False),  # a key id or fingerprint, not a secret
         ),
         supports_check_mode=False,
     )

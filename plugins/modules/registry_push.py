@@ -19,7 +19,7 @@ description:
     change; layers the registry already has are not sent again. Check mode reports what would be pushed.
   - Needs only Python's standard library on the node (no skopeo, no container runtime).
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   layout:
     description: Directory of the OCI image layout (holds C(index.json) and C(blobs/)).
@@ -62,11 +62,12 @@ options:
     description: Password for basic authentication.
     type: str
     default: ""
-    no_log: true
   timeout:
     description: Seconds per request.
     type: int
     default: 300
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
 attributes:
   check_mode:
     support: full

@@ -24,7 +24,7 @@ description:
     never skipped afterwards. Records are bookkeeping of this collection, not node configuration - writing or
     removing one is never reported as a change.
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   stage:
     description: Name of the stage (the role).
@@ -71,11 +71,17 @@ options:
       - The action sets it from the inventory variable C(aiplatform_command_timeout).
     type: float
     default: 30
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  action:
+    description: The action plugin of the same name runs first, on the control machine, and computes O(inputs) and
+      O(input_parts).
+    support: full
 """
 
 EXAMPLES = r"""

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE)
 """One wrapper for the filter plugins: the pure function's errors of bad input (ValueError and the
 ones a filter names) become an AnsibleFilterError that says which part of the platform complained."""
 
