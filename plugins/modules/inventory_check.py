@@ -14,14 +14,15 @@ module: inventory_check
 short_description: Stop a run whose inventory is not one platform config's
 version_added: 0.1.0
 description:
-  - The task of C(playbooks/guard.yml), the first play of every playbook of the collection. It fails, with what to
-    do, unless the inventory was built by the P(aiplatform.cluster.platform_config#inventory) plugin from exactly one
-    platform config, so that a run never matches no host and exits 0 having done nothing.
+  - The task of C(playbooks/guard.yml), the first play of every playbook of the collection. It fails, with what
+    to do, unless the inventory was built by the P(aiplatform.cluster.platform_config#inventory) inventory plugin
+    from exactly one platform config, so that a run never matches no host and exits 0 having done nothing.
   - It fails when no host has C(platform_config_file) (the plugin is not enabled, found no config, or could not read
     it), naming the inventory sources (C(ansible_inventory_sources)) and the platform config files in them, the file
     names the plugin reads, the enabled inventory plugins and the C(ansible.cfg) in use, and the fix.
   - When the plugin is enabled and a source holds a config that did not become an inventory (Ansible only warns
-    unless C([inventory] unparsed_is_failed) is on), it reads the config again and lists the plugin's problems.
+    unless C([inventory] unparsed_is_failed) is on, and the warning may have scrolled away), it reads the config
+    again and lists the plugin's problems.
   - It fails when the inventory was built from more than one config (C(platform_config_files) names several, as with
     two C(-i) site directories), naming them.
   - An inventory written by hand (a molecule scenario, a test) passes when it sets C(platform_config_file) itself,
@@ -54,7 +55,7 @@ seealso:
 EXAMPLES = r"""
 # playbooks/guard.yml
 - name: Check the inventory
-  hosts: all:localhost
+  hosts: "{{ 'all' if ansible_limit is defined else 'localhost' }}"
   gather_facts: false
   tags: [always]
   tasks:

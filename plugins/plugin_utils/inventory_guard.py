@@ -81,14 +81,13 @@ def problem(hosts, config_file, config_files, sources, enabled, file_names, ansi
     if not found:
         return ("%s The plugin is enabled, but no source holds a platform config. %s Fix: pass the site's inventory "
                 "directory with -i (e.g. -i acme for acme/config.yaml), with the config in it under one of these "
-                "names. A hand-written inventory (a test) sets platform_config_file to the file it is written in (docs/inventory.md). %s"
+                "names. A hand-written inventory (a test) sets platform_config_file to the file it is written in "
+                "(docs/inventory.md). %s"
                 % (head, names, NOTHING_CHANGED))
     load_errors = load_errors or {}
     problems = _unique(load_errors[config] for config in found if load_errors.get(config))
-    stop = ("Ansible printed this as a warning only and went on with an empty inventory because "
-            "[inventory] unparsed_is_failed is off in %s; set unparsed_is_failed = True and "
-            "any_unparsed_is_failed = True there (docs/examples/ansible.cfg) to stop at once." % where
-            if not unparsed_is_failed else "")
+    stop = ("(Ansible printed it as a warning and went on with an empty inventory: [inventory] unparsed_is_failed "
+            "is off in %s.)" % where if not unparsed_is_failed else "")
     tail = " ".join(part for part in (stop, NOTHING_CHANGED) if part)
     if problems:
         return ("%s The plugin stopped on:\n%s\nFix the config (ansible-inventory -i <site> --graph "
