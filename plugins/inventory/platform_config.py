@@ -74,6 +74,8 @@ _TEMPLATE_SYNTAX = re.compile(r"{{|{%|{#")
 
 # Files this plugin claims inside an inventory directory.
 FILE_NAMES = ("platform.yml", "platform.yaml", "config.yml", "config.yaml", "layout.yml", "layout.yaml")
+# ... and any name that ends with one of these (acme.platform.yml).
+FILE_SUFFIXES = (".platform.yml", ".platform.yaml")
 _CONSTRUCTABLE = ("compose", "groups", "keyed_groups", "strict", "leading_separator", "use_extra_vars")
 
 
@@ -89,29 +91,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
-        if not HAS_NETADDR:
-            raise AnsibleParserError("%s: the Python package netaddr is missing on the control machine. "
-                                     "Fix: pip install -r requirements.txt" % path)
-        directory = os.path.dirname(os.path.abspath(path))
-        try:
-            names = os.listdir(directory)
-        except OSError:
-            names = []
-        message = one_config_problem(directory, names)
-        if message:
-            raise AnsibleParserError(message)
-        try:
-            with open(path, "rb") as handle:
-                text = to_text(handle.read(), errors="surrogate_or_strict")
-        except (IOError, OSError, UnicodeError) as exc:
-            raise AnsibleParserError("%s: cannot read the platform config: %s" % (path, to_native(exc))) from exc
-        inventory_dir = os.path.basename(os.path.dirname(os.path.abspath(path)))
         with _cyclic_gc_paused():
-            result = parse(text, path, default_name=_dns_label(inventory_dir))
-            for problem in warnings(result.problems):
-                display.warning(str(problem))
-            if result.model is None:
-                raise AnsibleParserError(report(result.problems, path))
+            result = load(path, warn=display.warning)
             self._populate(result, path)
 
     def _populate(self, result, path):
@@ -126,6 +107,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         for name, value in model.group_vars.get("all", {}).items():
             inventory.set_variable("all", name, self._ansible_value(value))
         inventory.set_variable("all", "platform_config_file", self._ansible_value(os.path.abspath(path)))
+        # Every config read into this inventory (one per -i source the plugin claimed): the playbooks' first
+        # play (playbooks/guard.yml) stops a run whose inventory mixes two sites.
+        read = [name for name in inventory.groups["all"].vars.get("platform_config_files", [])
+                if name != os.path.abspath(path)]
+        inventory.set_variable("all", "platform_config_files",
+                               self._ansible_value(read + [os.path.abspath(path)]))
         # What the playbooks make on the control machine (site CA, kubeconfig, backups) lives next to the config.
         inventory.set_variable("all", "platform_artifacts_dir",
                                self._ansible_value(os.path.join(os.path.dirname(os.path.abspath(path)), ".aiplatform")))
@@ -201,9 +188,41 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
+def load(path, warn=None):
+    """The parse of the platform config at ``path`` (its model and problems), as the plugin reads it.
+
+    ``warn`` is called with each warning's text first, whether or not the config loads.
+    Raises AnsibleParserError with every problem found when it cannot be turned into an inventory: the
+    plugin raises it to Ansible, and playbooks/guard.yml reads a config again with it to list the problems
+    when Ansible only warned (``unparsed_is_failed`` off).
+    """
+    if not HAS_NETADDR:
+        raise AnsibleParserError("%s: the Python package netaddr is missing on the control machine. "
+                                 "Fix: pip install -r requirements.txt" % path)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        names = []
+    message = one_config_problem(directory, names)
+    if message:
+        raise AnsibleParserError(message)
+    try:
+        with open(path, "rb") as handle:
+            text = to_text(handle.read(), errors="surrogate_or_strict")
+    except (IOError, OSError, UnicodeError) as exc:
+        raise AnsibleParserError("%s: cannot read the platform config: %s" % (path, to_native(exc))) from exc
+    result = parse(text, path, default_name=_dns_label(os.path.basename(directory)))
+    for problem in warnings(result.problems) if warn else ():
+        warn(str(problem))
+    if result.model is None:
+        raise AnsibleParserError(report(result.problems, path))
+    return result
+
+
 def is_config_name(name):
     """A file name this plugin claims inside an inventory directory."""
-    return name in FILE_NAMES or name.endswith((".platform.yml", ".platform.yaml"))
+    return name in FILE_NAMES or name.endswith(FILE_SUFFIXES)
 
 
 def one_config_problem(directory, names):

@@ -1,6 +1,6 @@
 """The collection as users get it: built with ansible-galaxy, installed, used from an empty directory.
 
-Slow (about 15 s: a build, an install and three Ansible runs), marked `slow`; it runs in the default
+Slow (about 20 s: a build, an install and a few Ansible runs), marked `slow`; it runs in the default
 suite. Galaxy is not reachable here: the tarball is installed with --offline --no-deps and the
 collections it depends on come from the `ansible` package in the virtualenv (sys.path scan), as
 docs/install.md describes for a control machine with the `ansible` package.
@@ -163,3 +163,50 @@ def test_installed_inventory_plugin_reads_a_dlws_config(installed):
     # A playbook by its FQCN, from the installed collection (syntax only: no node answers here).
     run([os.path.join(BIN, "ansible-playbook"), "-i", "acme", "aiplatform.cluster.site", "--syntax-check"],
         cwd=str(site), env=env)
+
+
+def site_run(installed, name, cfg, configs, *args):
+    """ansible-playbook aiplatform.cluster.<name> -i acme from an empty site directory of its own, with the
+    installed collection and cfg as the only ansible.cfg (None: the one docs/install.md has users copy)."""
+    site = installed["base"] / ("site-" + name)
+    (site / "acme").mkdir(parents=True)
+    installed_root = installed["collections"] / "ansible_collections" / "aiplatform" / "cluster"
+    if cfg is None:
+        shutil.copy(installed_root / "docs" / "examples" / "ansible.cfg", site / "ansible.cfg")
+    else:
+        (site / "ansible.cfg").write_text(cfg)
+    for file_name, content in configs.items():
+        (site / "acme" / file_name).write_text(content)
+    env = clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed["collections"]), ANSIBLE_CONFIG=str(site / "ansible.cfg"),
+                    ANSIBLE_NOCOLOR="true")
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "acme", "aiplatform.cluster.site"] + list(args),
+                            cwd=str(site), env=env, capture_output=True, text=True, timeout=300)
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, out[-3000:]
+    assert "skipping: no hosts matched" not in out
+    return site, out, installed_root
+
+
+def test_installed_site_stops_when_the_plugin_is_not_enabled(installed):
+    with open(os.path.join(FIXTURES, "dlws_apulis_atlas.yaml"), encoding="utf-8") as handle:
+        dlws = handle.read()
+    site, out, installed_root = site_run(installed, "not-enabled", "[defaults]\n", {"config.yaml": dlws})
+    assert str(installed_root / "playbooks" / "guard.yml") in out  # the installed guard stopped it
+    assert "The plugin is not enabled: [inventory] enable_plugins of the ansible.cfg in use" in out, out[-3000:]
+    assert "Inventory sources: %s (platform config: %s)" % (site / "acme", site / "acme" / "config.yaml") in out
+    assert "The plugin reads files named platform.yml, platform.yaml, config.yml, config.yaml" in out
+    assert "enable_plugins = aiplatform.cluster.platform_config, host_list, script" in out
+
+
+def test_installed_site_stops_when_the_config_is_missing(installed):
+    site, out, _ = site_run(installed, "missing", None, {"notes.txt": "no config here\n"})
+    assert "Completely failed to parse" not in out
+    assert "Inventory sources: %s (no platform config in it)." % (site / "acme") in out, out[-3000:]
+    assert "The plugin reads files named platform.yml, platform.yaml, config.yml, config.yaml" in out
+
+
+def test_installed_site_stops_when_the_config_is_broken(installed):
+    site, out, _ = site_run(installed, "broken", None, {"platform.yml": "cluster: {name: a}\nnodes: []\n"})
+    assert "The plugin stopped on: 1 problem in the platform config %s" % (site / "acme" / "platform.yml") in out, \
+        out[-3000:]
+    assert "nodes: lists no node" in out

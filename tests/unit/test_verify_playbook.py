@@ -13,7 +13,9 @@ PLAYBOOK = os.path.join(ROOT, "playbooks", "verify.yml")
 
 with open(PLAYBOOK) as _handle:
     TEXT = _handle.read()
-PLAYS = yaml.safe_load(TEXT)
+ENTRIES = yaml.safe_load(TEXT)
+# The inventory check (playbooks/guard.yml, tests/unit/test_guard.py) comes first; then verify's own plays.
+PLAYS = [p for p in ENTRIES if "ansible.builtin.import_playbook" not in p]
 
 COMMANDS = ("ansible.builtin.command", "ansible.builtin.shell")
 PROBES = COMMANDS + ("ansible.builtin.uri",)
@@ -47,6 +49,8 @@ def by_name(name):
 
 
 def test_three_plays_all_tagged_verify():
+    assert ENTRIES[0] == {"name": "Check the inventory", "ansible.builtin.import_playbook": "guard.yml"}
+    assert len(ENTRIES) == len(PLAYS) + 1
     assert [p["hosts"] for p in PLAYS] == ["kube_control_plane[0]", "k8s_cluster", "kube_control_plane[0]"]
     for play in PLAYS:
         assert "verify" in play["tags"], play["name"]
