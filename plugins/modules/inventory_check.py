@@ -29,8 +29,10 @@ description:
     to the file it is written in.
   - Runs on the control machine only, without a connection or facts.
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options: {}
+extends_documentation_fragment:
+  - aiplatform.cluster.attributes
 attributes:
   action:
     support: full
@@ -42,8 +44,9 @@ attributes:
     support: none
     description: Nothing to compare.
   platform:
-    platforms: all
-    description: Needs nothing on the host it runs for.
+    support: full
+    platforms: posix
+    description: Runs on the control machine (POSIX); needs nothing on the host it runs for.
 notes:
   - Reads C(platform_config_file) and C(platform_config_files) as the host it runs for sees them (group C(all)
     variables of the plugin), not host by host; a host added by another inventory source inherits them.

@@ -9,6 +9,7 @@ stop a real run there."""
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -83,13 +84,17 @@ def _validate_only(site, roles, extra=()):
     """Run each role's argument validation, and nothing else, on every host of ``site``."""
     plays = [{"name": "Arguments of %s" % role, "hosts": "all", "gather_facts": False,
               "roles": ["aiplatform.cluster.%s" % role]} for role in roles]
-    return plays, [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, site), "--check",
+    return plays, [os.path.join(BIN, "ansible-playbook"), "-i", site, "--check",
                    # The validation task is tagged always: an unknown tag leaves only it.
                    "--tags", "aiplatform-argument-validation-only", "-e", "ansible_connection=local"] + list(extra)
 
 
 def _run(tmp_path, site, roles, extra=()):
-    plays, command = _validate_only(site, roles, extra)
+    # A copy of the site: role defaults the validation templates (the registry's password lookup) create
+    # files under the inventory's .aiplatform/, which must not land in the source tree.
+    copy = tmp_path / "site"
+    shutil.copytree(os.path.join(ROOT, site), str(copy), ignore=shutil.ignore_patterns(".aiplatform"))
+    plays, command = _validate_only(str(copy), roles, extra)
     playbook = tmp_path / "validate.yml"
     playbook.write_text(yaml.safe_dump(plays))
     return subprocess.run(command + [str(playbook)], cwd=ROOT, capture_output=True, text=True, timeout=300,
