@@ -28,7 +28,7 @@ def node(i, count):
     elif share < 80:
         arch = "arm64" if i % 5 else "amd64"
         lines.append("    arch: %s" % arch)
-        lines.append("    os: %s" % ("openeuler2203" if arch == "arm64" else "ubuntu2004"))
+        lines.append("    os: %s" % ("ubuntu2204" if arch == "arm64" else "ubuntu2004"))
         lines.append("    accelerator: {vendor: huawei, model: Ascend910B, count: 8}")
         lines.append("    npu_nics:")
         for device in range(8):
@@ -71,6 +71,11 @@ def generate(count):
         "      - {name: models, server: node-0003, export_path: /srv/models, mount_point: /mnt/models}",
         "registry:",
         "  local: {enabled: true, port: 5000}",
+        "# The pins a site of this shape needs (the benchmark only builds the inventory: any sha256 will do).",
+        "mirrors:",
+        "  kubernetes_packages_key_sha256: \"%s\"" % ("0" * 64),
+        "accelerators:",
+        "  nvidia_repo_key_sha256: \"%s\"" % ("0" * 64),
         "services:",
         "  # The site's copy of Huawei's NPU exporter, in its own registry (node-0003).",
         "  npu_exporter_image: 10.0.0.4:5000/ascendhub/npu-exporter:v26.0.0",

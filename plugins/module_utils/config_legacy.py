@@ -25,7 +25,8 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems
     Problem,
     suggest,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import OS_NAMES
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import OS_NAMES, SCHEMA
+from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import version_problem
 
 NATIVE = "native"
 DLWS = "dlws"
@@ -141,6 +142,24 @@ def _unescape(text):
     return text.replace("\\/", "/") if isinstance(text, str) else text
 
 
+def _old_version(conv, version):
+    """A DLWS file describes the deployment it came from: a Kubernetes version this collection does not
+    deploy (DLWS ran 1.15 to 1.18) is a warning naming the line, and the default is installed instead.
+    True when the version was set aside."""
+    try:
+        problem = version_problem(version)
+    except ValueError:
+        return False  # not a version at all: the schema reports it as an error
+    if not problem:
+        return False
+    default = SCHEMA.fields["cluster"].fields["kubernetes_version"].default
+    conv.warning(("k8s-gitbranch",), "%s; this file describes the old deployment, so Kubernetes %s (the default) "
+                 "is installed instead" % (problem, default),
+                 "to install another version, set k8s-gitbranch to one in the supported range (or delete the key "
+                 "to keep %s)" % default)
+    return True
+
+
 def convert_dlws(data, filename):  # noqa: C901 - one mapping table, read top to bottom
     """DLWS / Apulis ``config.yaml`` -> native."""
     conv = _Conv(data, filename)
@@ -194,6 +213,8 @@ def convert_dlws(data, filename):  # noqa: C901 - one mapping table, read top to
                        "write the virtual IP of the API server, e.g. 192.168.3.100")
     for legacy, native in (("k8s-gitbranch", "kubernetes_version"), ("k8sAPIport", "api_port"),
                            ("etcd_node_num", "etcd_members")):
+        if legacy == "k8s-gitbranch" and legacy in data and _old_version(conv, data[legacy]):
+            continue
         if legacy in data:
             cluster[native] = data[legacy]
             conv.origin(("cluster", native), (legacy,))
@@ -347,6 +368,7 @@ def _dlws_node(conv, section, host, spec, defaults, index):
     os_name = spec.get("os")
     if isinstance(os_name, str) and os_name.strip() in OS_NAMES:
         node["os"] = os_name.strip()
+        conv.origin(("nodes", index, "os"), base + ("os",))
     kind = str(spec.get("type", "")).strip().lower()
     vendor = str(spec.get("vendor", "")).strip().lower()
     acc = {}

@@ -14,9 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs
+from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites, nfs
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
     HAS_NETADDR,
@@ -100,10 +99,11 @@ def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, 
     _check_shares(config, nodes, roles, chk)
     _check_registry(config, roles, chk)
     _check_ha(config, roles, chk)
-    _check_cni(config, chk)
     _check_services(config, nodes, chk)
     _check_offline(config, nodes, roles, chk)
     _check_time_server(config, nodes, chk)
+    # What the stages need (sha256 pins, Kubernetes range, runtime, OS, installer arch): config_prerequisites.py.
+    config_prerequisites.check(config, chk, raw, legacy=legacy)
     model = Model()
     has_npu = any(n.get("accelerator", {}).get("vendor") == "huawei" for n in nodes)
     for index, node in enumerate(nodes):
@@ -477,28 +477,8 @@ def _check_vip(config, chk):
                   "choose a free address inside network.node_networks for cluster.vip")
 
 
-def _check_cni(config, chk):
-    mirrors = config.get("mirrors", {})
-    digest = mirrors.get("calico_operator_manifest_sha256") or ""
-    if digest and not re.match(r"^[0-9a-fA-F]{64}$", digest):
-        chk.error(("mirrors", "calico_operator_manifest_sha256"), "is not a sha256 (64 hex digits)",
-                  "write the output of sha256sum for the reviewed tigera-operator.yaml")
-    elif config.get("cluster", {}).get("cni") == "calico" and not digest:
-        chk.warning(("cluster", "cni"), "calico's operator manifest is only applied with its sha256, and "
-                    "mirrors.calico_operator_manifest_sha256 is empty: the kubeadm stage will stop",
-                    "review tigera-operator.yaml and set mirrors.calico_operator_manifest_sha256, or use cni: flannel")
-
-
 def _check_services(config, nodes, chk):
     services = config.get("services", {})
-    digest = services.get("volcano_manifest_sha256") or ""
-    if digest and not re.match(r"^[0-9a-fA-F]{64}$", digest):
-        chk.error(("services", "volcano_manifest_sha256"), "is not a sha256 (64 hex digits)",
-                  "write the output of sha256sum for the reviewed Volcano manifest")
-    elif services.get("volcano") and not digest:
-        chk.warning(("services", "volcano"), "Volcano's manifest is only applied with its sha256, and "
-                    "services.volcano_manifest_sha256 is empty: the platform stage will stop",
-                    "review the manifest and set services.volcano_manifest_sha256, or set services.volcano: false")
     app = services.get("application") or {}
     if app.get("chart") and app.get("manifests_dir"):
         chk.error(("services", "application"), "names both a Helm chart and a manifests directory",

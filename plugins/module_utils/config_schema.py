@@ -30,6 +30,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems
     show_value,
     suggest,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import supported_range
 from ansible_collections.aiplatform.cluster.plugins.module_utils.safe_paths import path_problem
 
 try:
@@ -46,22 +47,30 @@ _K8S_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _URL = re.compile(r"^((https?)://[^\s/$.?#][^\s]*|file:///[^\s]+)$", re.IGNORECASE)
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$")
+# A value a template left for the site to fill in: `<sha256sum of Release.key>`.
+_PLACEHOLDER = re.compile(r"^<[^<>]+>$")
 _IMAGE_REF = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 
 NODE_ROLES = ("control_plane", "worker", "etcd", "nfs_server", "registry")
 ARCHES = ("amd64", "arm64")
 VENDORS = ("nvidia", "huawei", "none")
-OS_NAMES = (
+# Operating systems the roles install on: every role installs with apt.
+APT_OS_NAMES = (
     "ubuntu1804",
     "ubuntu2004",
     "ubuntu2204",
     "ubuntu2404",
     "debian11",
     "debian12",
-    "openeuler2003",
-    "openeuler2203",
-    "openeuler2403",
 )
+# Known by name, refused until roles exist for them (no apt): a node or requirements.supported_os
+# naming one is an error with this text (config_prerequisites.py), not an unknown value.
+UNSUPPORTED_OS = {
+    "openeuler2003": "openEuler 20.03",
+    "openeuler2203": "openEuler 22.03",
+    "openeuler2403": "openEuler 24.03",
+}
+OS_NAMES = APT_OS_NAMES + tuple(UNSUPPORTED_OS)
 # Ascend models we know how to label; keys are compared case-insensitively
 # without an "ascend" prefix or separators.
 ASCEND_MODELS = {
@@ -131,7 +140,8 @@ _NODE = M(
                           "name `registry`, `etcd`, `nfs_server`, e.g. `[worker, registry]`); OpenPAI: `pai-master`, "
                           "`pai-worker`, `pai-storage`"),
         "arch": F("str", "CPU architecture.", default="amd64", choices=ARCHES, legacy="DLWS: `archtype`"),
-        "os": F("str", "Operating system the node is expected to run (checked by preflight).",
+        "os": F("str", "Operating system the node is expected to run (checked by preflight). The roles "
+                       "install with apt: Debian and Ubuntu only; openEuler is refused until roles exist for it.",
                 choices=OS_NAMES, legacy="DLWS: `os`"),
         "accelerator": M(
             "Accelerators in the node.",
@@ -201,7 +211,10 @@ SCHEMA = M(
                           legacy="DLWS: `cluster_name`"),
                 "domain": F("domain", "DNS domain: nodes resolve as `<host>.<domain>`; search domain on nodes.",
                             legacy="DLWS: `network.domain`"),
-                "kubernetes_version": F("k8s_version", "Kubernetes version (`1.31.4`; a leading `v` is accepted).",
+                "kubernetes_version": F("k8s_version", "Kubernetes version (`1.31.4`; a leading `v` is accepted), "
+                                                       "%s (docs/kubeadm.md); another is an error (in a DLWS "
+                                                       "file, a warning, and the default is used)."
+                                        % supported_range(),
                                         default="1.31.4", legacy="DLWS: `k8s-gitbranch`"),
                 "api_port": F("port", "API server port.", default=6443, legacy="DLWS: `k8sAPIport`"),
                 "control_plane_endpoint": F("str", "`host:port` clients use for the API server (a VIP or DNS name "
@@ -390,7 +403,10 @@ SCHEMA = M(
             {
                 "ascend_docker_runtime_package": F("path", "Ascend Docker Runtime installer (`Ascend-docker-runtime_*.run`) "
                                                            "on the control machine; empty: it must already be "
-                                                           "installed on the NPU nodes."),
+                                                           "installed on the NPU nodes. Its file name's architecture "
+                                                           "(`linux-aarch64`, `linux-x86_64`) must be every NPU "
+                                                           "node's: checked against `arch` where a node sets it, "
+                                                           "by preflight otherwise."),
                 "ascend_docker_runtime_dir": F("safe_path", "Where the Ascend Docker Runtime lives on the nodes.",
                                                default="/usr/local/Ascend/Ascend-Docker-Runtime"),
                 "nvidia_repo_key_sha256": F("str", "sha256 of the NVIDIA container toolkit repository key; the "
@@ -401,7 +417,10 @@ SCHEMA = M(
         "container_runtime": M(
             "Container runtime on every node.",
             {
-                "name": F("str", "`containerd` or `docker`.", default="containerd", choices=("containerd", "docker")),
+                "name": F("str", "`containerd` or `docker`. docker only with Kubernetes 1.22 and 1.23: from 1.24 "
+                                 "the kubelet reaches docker only through cri-dockerd, which the roles do not "
+                                 "install (an error says so).", default="containerd",
+                          choices=("containerd", "docker")),
             },
             default={},
         ),
@@ -442,10 +461,10 @@ SCHEMA = M(
             {
                 "nvidia_driver_min": F("str", "Minimum NVIDIA driver.", default="430"),
                 "ascend_driver_min": F("str", "Minimum Ascend driver.", default="1.72.T2.100.B020"),
-                "supported_os": F("os_map", "Supported OS per node type (`cpu`, `nvidia`, `huawei`).",
-                                  default={"cpu": list(OS_NAMES), "nvidia": list(OS_NAMES),
-                                           "huawei": ["ubuntu1804", "ubuntu2004", "ubuntu2204", "openeuler2003",
-                                                      "openeuler2203"]}),
+                "supported_os": F("os_map", "Supported OS per node type (`cpu`, `nvidia`, `huawei`); Debian and "
+                                            "Ubuntu releases only (the roles use apt: openEuler is refused).",
+                                  default={"cpu": list(APT_OS_NAMES), "nvidia": list(APT_OS_NAMES),
+                                           "huawei": ["ubuntu1804", "ubuntu2004", "ubuntu2204"]}),
                 "min_memory_gb": F("role_numbers", "Minimum memory (GiB) per role.",
                                    default={"control_plane": 8, "worker": 16}),
                 "min_disk_gb": F("role_numbers", "Minimum free disk (GiB) on / per role.",
@@ -593,6 +612,8 @@ def _scalar(field, value, path, ctx):  # noqa: C901
             value = str(value)
         if not isinstance(value, str):
             bad, fix = "must be a string, found %s" % describe(value), "write a single value"
+        elif _PLACEHOLDER.match(value.strip()):
+            bad, fix = "is still the template's placeholder", "replace it with the " + value.strip()[1:-1]
         else:
             value = value.strip()
             bad, fix, value = _string_kind(kind, value)

@@ -25,8 +25,13 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm_schema 
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 
+# The Kubernetes minors this collection deploys, oldest and newest: the one constant every check
+# reads (the inventory plugin's config check, the kubeadm filters, docs/kubeadm.md). The oldest is
+# where kubeadm's v1beta3 API starts; the newest is the last release whose kubeadm, kubelet and
+# kube-proxy types the field tables of kubeadm_schema.py were read off.
+SUPPORTED_MINORS = ((1, 22), (1, 36))
 # kubeadm 1.31 introduced v1beta4 (and still reads v1beta3); v1beta3 is read from 1.22 on.
-_OLDEST = (1, 22)
+_OLDEST = SUPPORTED_MINORS[0]
 _V1BETA4_FROM = (1, 31)
 # KubeletConfiguration.containerRuntimeEndpoint exists from 1.27; before, kubeadm passes the
 # socket to the kubelet as a flag (from nodeRegistration.criSocket).
@@ -50,13 +55,34 @@ def parse_version(text):
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
+def supported_range():
+    """The supported versions in words: ``1.22 to 1.36``."""
+    (a, b), (c, d) = SUPPORTED_MINORS
+    return "%d.%d to %d.%d" % (a, b, c, d)
+
+
+def version_problem(k8s_version):
+    """Why this collection cannot deploy ``k8s_version`` (a sentence), or None when it can."""
+    major, minor, _patch = parse_version(k8s_version)
+    oldest, newest = SUPPORTED_MINORS
+    if (major, minor) < oldest:
+        return ("Kubernetes %s is older than %d.%d, the oldest this collection deploys (kubeadm API v1beta3 "
+                "starts there; supported: %s)" % (k8s_version, oldest[0], oldest[1], supported_range()))
+    if (major, minor) > newest:
+        return ("Kubernetes %s is newer than %d.%d, the newest this collection knows (its kubeadm, kubelet and "
+                "kube-proxy configuration types are checked against tables up to that release; supported: %s)"
+                % (k8s_version, newest[0], newest[1], supported_range()))
+    return None
+
+
 def kubeadm_api_version(k8s_version):
     """The kubeadm.k8s.io API version to render for a Kubernetes version: ``v1beta3`` for 1.22 to
-    1.30, ``v1beta4`` from 1.31 (which still reads v1beta3, deprecated)."""
+    1.30, ``v1beta4`` from 1.31 (which still reads v1beta3, deprecated). A version outside
+    :data:`SUPPORTED_MINORS` is refused."""
     major, minor, _patch = parse_version(k8s_version)
-    if (major, minor) < _OLDEST:
-        raise ValueError("Kubernetes %s is older than %d.%d, the oldest this collection deploys "
-                         "(kubeadm API v1beta3 starts there)" % (k8s_version, _OLDEST[0], _OLDEST[1]))
+    problem = version_problem(k8s_version)
+    if problem:
+        raise ValueError(problem)
     return "v1beta4" if (major, minor) >= _V1BETA4_FROM else "v1beta3"
 
 

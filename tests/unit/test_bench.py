@@ -11,6 +11,7 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_prerequisites import PINS
 from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,7 +81,10 @@ MIX = [(1, 0, 0, 0), (2, 1, 0, 0), (3, 1, 1, 0), (4, 1, 1, 1), (5, 2, 1, 1), (10
 @pytest.mark.parametrize("count,gpu,npu,cpu", MIX, ids=["%d nodes" % m[0] for m in MIX])
 def test_generated_config_parses_with_the_expected_groups(count, gpu, npu, cpu):
     result = parse(deploy_bench.config(count, 231), "config.yaml")
-    assert [str(p) for p in result.problems] == []  # no error, no warning either
+    # No error, and no warning but the sha256 pins of what the bench never downloads: it runs with
+    # kubeadm_lifecycle false, and its GPU nodes have the toolkit already.
+    site_dependent = set(pin.key for pin in PINS if pin.unless)
+    assert [str(p) for p in result.problems if p.key not in site_dependent or p.level != "warning"] == []
     groups = result.model.groups
     cp = "bench%d-cp-01" % count
     assert groups["kube_control_plane"] == [cp]

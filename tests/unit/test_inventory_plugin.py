@@ -13,7 +13,7 @@ FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "configs")
 BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-from inventory_json import run_inventory, unwrap  # noqa: E402
+from inventory_json import fill_template, run_inventory, unwrap  # noqa: E402
 
 
 def inventory(source, *extra):
@@ -51,8 +51,21 @@ def test_artifacts_next_to_the_config_are_not_inventory(tmp_path):
     assert data["_meta"]["hostvars"]["lab-cp-01"]["platform_artifacts_dir"] == str(directory / ".aiplatform")
 
 
-def test_customer_template_is_valid():
-    data = listed(inventory(os.path.join(ROOT, "inventories", "customer")))
+def test_customer_template_stops_with_one_report_of_every_value_to_fill_in():
+    result = inventory(os.path.join(ROOT, "inventories", "customer"))
+    assert result.returncode != 0
+    report = result.stderr.split("4 problems in the platform config")[1].split("Origin:")[0]
+    for key in ("mirrors.kubernetes_packages_key_sha256", "mirrors.calico_operator_manifest_sha256",
+                "accelerators.nvidia_repo_key_sha256", "accelerators.ascend_docker_runtime_package"):
+        assert report.count(key + ": '<") == 1 and "is still the template's placeholder. Fix: replace it" in report
+
+
+def test_customer_template_filled_in_is_valid(tmp_path):
+    directory = tmp_path / "acme"
+    directory.mkdir()
+    with open(os.path.join(ROOT, "inventories", "customer", "config.yaml")) as handle:
+        (directory / "config.yaml").write_text(fill_template(handle.read()))
+    data = listed(inventory(str(directory)))
     assert data["ascend_npu"]["hosts"] == ["npu-01"]
     assert len(data["_meta"]["hostvars"]["npu-01"]["node_npu_nics"]) == 8
 

@@ -130,7 +130,8 @@ def test_kubeadm_api_version(version, short):
 
 
 @pytest.mark.parametrize("version, text", [
-    ("1.21.14", "older than 1.22"), ("1.18", "older than 1.22"), ("1.31.x", "not a Kubernetes version"),
+    ("1.21.14", "older than 1.22"), ("1.18", "older than 1.22"), ("1.37.0", "newer than 1.36"),
+    ("1.40.0", "supported: 1.22 to 1.36"), ("1.31.x", "not a Kubernetes version"),
     (None, "not a Kubernetes version"),
 ])
 def test_kubeadm_api_version_errors(version, text):

@@ -8,7 +8,11 @@ import pytest
 import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import SCHEMA, iter_fields
+from ansible_collections.aiplatform.cluster.plugins.module_utils.config_prerequisites import PINS
 from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+
+# Pins a minimal config lacks (tests/unit/test_config_prerequisites.py covers them).
+PIN_KEYS = set(pin.key for pin in PINS)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "configs")
 
@@ -171,7 +175,6 @@ GOOD = [
     ("leading v in version", ("cluster", "kubernetes_version"), "v1.29", ("cluster", "kubernetes_version"), "1.29.0"),
     ("ascend model normalised", ("nodes", 2, "accelerator", "model"), "ascend-910b", None, None),
     ("port as quoted digits", ("ssh", "port"), "2222", ("ssh", "port"), 2222),
-    ("docker runtime", ("container_runtime",), {"name": "docker"}, ("container_runtime", "name"), "docker"),
     ("flannel", ("cluster", "cni"), "flannel", ("cluster", "cni"), "flannel"),
     ("pass-through platform keys", ("platform",), {"webuiport": 3081, "jwt": {"secret_key": "s"}},
      ("platform", "webuiport"), 3081),
@@ -232,7 +235,7 @@ def test_duplicate_top_level_key_warns_with_both_lines():
     text = "cluster:\n  name: a\nnodes:\n  - {hostname: a, roles: [control_plane]}\ncluster:\n  name: b\n"
     result = parse(text, "platform.yml")
     assert result.errors == []
-    warn = [str(p) for p in result.problems if p.level == "warning"]
+    warn = [str(p) for p in result.problems if p.level == "warning" and p.key not in PIN_KEYS]
     assert warn == ["platform.yml:5: cluster: top-level key 'cluster' appears twice (lines 1 and 5); "
                     "the value at line 5 is used. Fix: delete one of them"]
     assert result.config["cluster"]["name"] == "b"
@@ -387,7 +390,8 @@ def test_dlws_config_as_users_have_it():
     assert model.hosts["atlas-gpu01"]["node_labels"]["gpu"] == "true"
     gv = model.group_vars["all"]
     assert gv["platform_mirrors"]["apt"] == "http://mirrors.example.com/ubuntu-ports/"
-    assert gv["platform_cluster"]["kubernetes_version"] == "1.18.2"
+    # DLWS ran Kubernetes 1.18: outside the supported range, a warning naming the line, and the default instead.
+    assert gv["platform_cluster"]["kubernetes_version"] == "1.31.4"
     assert gv["platform_cluster"]["control_plane_endpoint"] == "192.168.3.100:6443"
     assert gv["platform_network"]["service_network"] == "172.20.0.0/16"
     assert gv["platform_passthrough"]["webuiport"] == 3082
@@ -401,6 +405,8 @@ def test_dlws_config_as_users_have_it():
     assert any("webuiport' appears twice (lines 29 and 113)" in w for w in warnings), warnings
     assert any(":30: useclusterfile: obsolete DLWS key" in w for w in warnings), warnings
     assert any(":70: dataFolderAccessPoint: obsolete" in w for w in warnings), warnings
+    assert any(":102: k8s-gitbranch: Kubernetes v1.18.2 is older than 1.22" in w and "1.31.4 (the default) is "
+               "installed instead" in w for w in warnings), warnings
     for secret in ("not-a-real-password-1", "not-a-real-secret-2", "not-a-real-secret-3"):
         assert not any(secret in str(p) for p in result.problems)
 
@@ -549,18 +555,18 @@ def test_vip_without_kube_vip_is_a_warning():
     assert any(p.key == "cluster.vip" and "nothing holds it" in p.message for p in result.problems if p.level == "warning")
 
 
-def test_calico_without_its_manifest_sha256_is_a_warning_naming_the_fix():
+def test_calico_without_its_manifest_sha256_is_an_error_naming_the_fix():
     config = mutate(("cluster", "cni"), "calico")
     config.setdefault("mirrors", {}).pop("calico_operator_manifest_sha256", None)
     result = run(config)
-    warnings = [p for p in result.problems if p.level == "warning" and p.key == "cluster.cni"]
-    assert warnings and "mirrors.calico_operator_manifest_sha256" in warnings[0].fix
-    assert not [p for p in result.errors if p.key.startswith(("cluster.", "mirrors."))]
+    found = [p for p in result.errors if p.key == "mirrors.calico_operator_manifest_sha256"]
+    assert found and "set mirrors.calico_operator_manifest_sha256" in found[0].fix
+    assert "cluster.cni: flannel" in found[0].fix
 
 
 def test_flannel_needs_no_calico_sha256():
     config = mutate(("cluster", "cni"), "flannel")
-    assert not [p for p in run(config).problems if p.key == "cluster.cni"]
+    assert not [p for p in run(config).problems if p.key in ("cluster.cni", "mirrors.calico_operator_manifest_sha256")]
 
 
 @pytest.mark.parametrize("digest, ok", [("a" * 64, True), ("A1" * 32, True), ("a" * 63, False), ("sha256:" + "a" * 64, False)])
