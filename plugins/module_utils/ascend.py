@@ -22,6 +22,18 @@ HUAWEI_VENDOR = "0x19e5"
 PCI_MODELS = {"0xd100": "Ascend310", "0xd801": "Ascend910", "0xd802": "Ascend910B", "0xd500": "Ascend310P"}
 
 
+# Installer file names carry the architecture: Ascend-docker-runtime_6.0.0_linux-aarch64.run.
+_INSTALLER_ARCH = re.compile(r"(?:^|[-_.])(aarch64|arm64|x86_64|amd64)(?:[-_.]|$)", re.IGNORECASE)
+_ARCH = {"aarch64": "arm64", "arm64": "arm64", "x86_64": "amd64", "amd64": "amd64"}
+
+
+def installer_arch(path):
+    """``amd64``/``arm64`` from a vendor installer's file name (``..._linux-aarch64.run``); None when it names none."""
+    name = str(path or "").replace("\\", "/").rsplit("/", 1)[-1]
+    match = _INSTALLER_ARCH.search(name)
+    return _ARCH[match.group(1).lower()] if match else None
+
+
 class AscendParseError(ValueError):
     """Output that cannot be understood."""
 

@@ -26,6 +26,7 @@ __metaclass__ = type
 import os.path
 import re
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
     APT_OS_NAMES,
     UNSUPPORTED_OS,
@@ -189,17 +190,6 @@ def _check_os(config, chk):
         if refused:
             chk.error(("requirements", "supported_os", kind), "lists %s, which the roles cannot install on (they "
                       "use apt)" % ", ".join(refused), "list only %s" % apt)
-
-
-# Installer file names carry the architecture: Ascend-docker-runtime_6.0.0_linux-aarch64.run.
-_INSTALLER_ARCH = re.compile(r"(?:^|[-_.])(aarch64|arm64|x86_64|amd64)(?:[-_.]|$)", re.IGNORECASE)
-_ARCH = {"aarch64": "arm64", "arm64": "arm64", "x86_64": "amd64", "amd64": "amd64"}
-
-
-def installer_arch(path):
-    """``amd64``/``arm64`` from an installer's file name (``..._linux-aarch64.run``), or None when it names none."""
-    match = _INSTALLER_ARCH.search(os.path.basename(str(path or "")))
-    return _ARCH[match.group(1).lower()] if match else None
 
 
 def _check_ascend_installer(config, chk, written_arch):

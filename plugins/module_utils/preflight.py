@@ -23,6 +23,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 controller is not supported
     from cgi import escape as _html_escape
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
 from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
 from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
     DriverVersionError,
@@ -51,6 +52,7 @@ CHECKS = (
     ("network", "Node network"),
     ("reachable", "Ports reachable"),
     ("mirrors", "Mirrors"),
+    ("sources", "Install sources"),
 )
 
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -90,11 +92,16 @@ def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one 
     kind = {"nvidia": "nvidia", "huawei": "huawei"}.get(vendor, "cpu")
     roles = node.get("node_roles") or []
 
-    # OS and release per node type
+    # OS and release per node type; every role installs with apt
     actual_os = os_name(probe.get("distribution"), probe.get("distribution_version"))
     supported = (requirements.get("supported_os") or {}).get(kind)
     pretty = "%s %s" % (probe.get("distribution"), probe.get("distribution_version"))
-    if supported is not None and actual_os not in supported:
+    family = probe.get("os_family")
+    if family and family != APT_FAMILY:
+        results.append(result("os", FAIL, "%s (%s family) is not supported: the roles install with apt, and no role "
+                                          "for its package manager exists yet" % (pretty, family),
+                              "install one of %s on the node" % ", ".join(supported or ("Debian", "Ubuntu"))))
+    elif supported is not None and actual_os not in supported:
         results.append(result("os", FAIL, "%s (%s) is not supported on %s nodes" % (pretty, actual_os, kind),
                               "install one of %s, or extend requirements.supported_os.%s" % (
                                   ", ".join(supported), kind)))
@@ -110,6 +117,11 @@ def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one 
         results.append(result("arch", FAIL, "%s, but the config says %s" % (probe.get("architecture"),
                                                                              node.get("node_arch")),
                               "set the node's arch to %s in the config" % arch))
+    elif installer_mismatch(node, arch):
+        results.append(result("arch", FAIL, installer_mismatch(node, arch),
+                              "set accelerators.ascend_docker_runtime_package to the installer for %s (linux-%s), "
+                              "or delete it if the runtime is installed on the node" % (
+                                  arch, "aarch64" if arch == "arm64" else "x86_64")))
     else:
         results.append(result("arch", PASS, arch))
 
@@ -181,7 +193,101 @@ def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one 
     results.append(_reachable(node.get("hostname"), probe.get("peers")))
     results.append(_targets("mirrors", probe.get("urls"), "mirrors", "open the firewall to the mirror, or set "
                             "the mirror in the config (mirrors.*) to one the site can reach"))
+    results.append(install_sources(kind, node.get("install"), probe))
     return results
+
+
+APT_FAMILY = "Debian"  # Ansible's os_family of Debian and Ubuntu
+KUBERNETES_PACKAGES = ("kubeadm", "kubelet", "kubectl", "cri-tools")
+
+
+def installer_mismatch(node, arch):
+    """On an NPU node, why the config's Ascend installer cannot run on this CPU (a sentence), or ``""``."""
+    if (node.get("node_accelerator") or {}).get("vendor") != "huawei":
+        return ""
+    path = (node.get("install") or {}).get("ascend_installer") or ""
+    built = installer_arch(path)
+    if not path or built is None or built == arch:
+        return ""
+    return "node %s is %s, but the Ascend Docker Runtime installer %s is built for %s" % (
+        node.get("hostname"), arch, path.replace("\\", "/").rsplit("/", 1)[-1], built)
+
+
+def _flag(value):
+    """A boolean as Ansible may hand it over (``True``, ``"true"``, ``"False"``)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value)
+
+
+def parse_dpkg_versions(text):
+    """``{package: version}`` of the installed packages in ``dpkg-query -W -f='${Package} ${Version}
+    ${db:Status-Abbrev}\n'`` output (status ``ii``)."""
+    out = {}
+    for line in str(text or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[2].startswith("ii"):
+            out[fields[0]] = fields[1]
+    return out
+
+
+def install_sources(kind, install, probe):
+    """What later stages install on this node, and whether they can: a download the config has no
+    sha256 pin for stops that stage (config_prerequisites.PINS), unless the software is already here.
+
+    ``install`` (from the role): ``kubernetes_version``, ``kubernetes_from_repository`` (lifecycle on
+    and not offline), ``kubernetes_key_pinned``, ``nvidia_install``, ``nvidia_key_pinned``,
+    ``ascend_installer``. ``probe``: ``kubernetes_packages`` (dpkg-query text), ``nvidia_runtime`` and
+    ``ascend_runtime`` (the runtime binary is there).
+    """
+    if not install:
+        return result("sources", SKIP, "not checked")
+    install = dict((k, _flag(v) if k != "ascend_installer" and k != "kubernetes_version" else v)
+                   for k, v in install.items())
+    ok, bad, fixes = [], [], []
+    version = str(install.get("kubernetes_version") or "")
+    if install.get("kubernetes_from_repository") and version:
+        installed = parse_dpkg_versions(probe.get("kubernetes_packages"))
+        minor = ".".join(version.split(".")[:2])
+        missing = [p for p in KUBERNETES_PACKAGES
+                   if not str(installed.get(p, "")).startswith((minor + ".") if p == "cri-tools" else (version + "-"))]
+        if not missing:
+            ok.append("Kubernetes %s packages installed" % version)
+        elif install.get("kubernetes_key_pinned"):
+            ok.append("%s %s from the repository (key pinned)" % (", ".join(missing), version))
+        else:
+            bad.append("%s %s must be installed and mirrors.kubernetes_packages_key_sha256 is not set: the kubeadm "
+                       "stage would stop" % (", ".join(missing), version))
+            fixes.append("set mirrors.kubernetes_packages_key_sha256 to the sha256sum of the repository's Release.key "
+                         "(kubeadm_repo_key_sha256 in group_vars for a DLWS/OpenPAI file), or install the packages "
+                         "on the node")
+    if kind == "nvidia":
+        if _flag(probe.get("nvidia_runtime")):
+            ok.append("NVIDIA container toolkit installed")
+        elif not install.get("nvidia_install"):
+            bad.append("the NVIDIA container toolkit is missing and nvidia_runtime_install is false: the nvidia_runtime "
+                       "stage would stop")
+            fixes.append("install nvidia-container-toolkit on the node, or let the stage install it")
+        elif install.get("nvidia_key_pinned"):
+            ok.append("NVIDIA container toolkit from its repository (key pinned)")
+        else:
+            bad.append("the NVIDIA container toolkit must be installed and accelerators.nvidia_repo_key_sha256 is not "
+                       "set: the nvidia_runtime stage would stop")
+            fixes.append("set accelerators.nvidia_repo_key_sha256 to the sha256sum of the repository's gpgkey, or "
+                         "install nvidia-container-toolkit on the node")
+    if kind == "huawei":
+        if _flag(probe.get("ascend_runtime")):
+            ok.append("Ascend Docker Runtime installed")
+        elif install.get("ascend_installer"):
+            ok.append("Ascend Docker Runtime from %s" % install["ascend_installer"])
+        else:
+            bad.append("the Ascend Docker Runtime is not installed and accelerators.ascend_docker_runtime_package is "
+                       "not set: the ascend_runtime stage would stop")
+            fixes.append("set accelerators.ascend_docker_runtime_package to the vendor's Ascend-docker-runtime_*.run "
+                         "for this node's architecture, or install the runtime on the node")
+    if bad:
+        return result("sources", FAIL, "; ".join(bad), "; ".join(fixes))
+    return result("sources", PASS, "; ".join(ok) or "nothing to install")
 
 
 def _accelerator_checks(kind, acc, probe, requirements):

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites as prereq
+from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import SCHEMA
 from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import SUPPORTED_MINORS
 from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
@@ -234,7 +235,7 @@ def test_a_dlws_openeuler_node_is_refused():
     ("/srv/x/Ascend-docker-runtime_24.1.0_linux-AARCH64.run", "arm64"), ("ascend-runtime-amd64.run", "amd64"),
     ("Ascend-docker-runtime_6.0.0.run", None), ("/srv/aarch64/Ascend-docker-runtime.run", None)])
 def test_installer_arch_from_its_file_name(name, arch):
-    assert prereq.installer_arch(name) == arch
+    assert installer_arch(name) == arch
 
 
 @pytest.mark.parametrize("installer, node_arch, level", [

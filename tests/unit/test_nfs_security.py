@@ -18,6 +18,8 @@ BASE = {
     ],
     "storage": {"nfs": {"shares": [{"name": "data", "server": "store-01", "export_path": "/srv/data",
                                     "mount_point": "/mnt/data"}]}},
+    # a site ready to deploy pins its Kubernetes repository key (else a warning: test_config_prerequisites.py)
+    "mirrors": {"kubernetes_packages_key_sha256": "ab" * 32},
 }
 
 

@@ -300,3 +300,83 @@ def test_preflight_peers_carry_each_peers_ports():
     assert peers[0]["address"] == "10.0.0.1"
     assert [p["port"] for p in peers[0]["ports"]] == [6443, 2379, 2380, 10250, 30000, 9100]
     assert "ports" not in FilterModule().filters()["preflight_peers"](hostvars, ["cp-01"], False)[0]
+
+
+# --- checks before the first change (issue 15): OS family, the Ascend installer, install sources ---------
+
+PINNED = {"kubernetes_version": "1.31.4", "kubernetes_from_repository": True, "kubernetes_key_pinned": True,
+          "nvidia_install": True, "nvidia_key_pinned": True, "ascend_installer": ""}
+# dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubeadm kubelet kubectl cri-tools, on a node
+# installed from pkgs of the v1.31 repository (stderr, "no packages found", is not in stdout)
+DPKG_131 = ("cri-tools 1.31.1-1.1 ii \nkubeadm 1.31.4-1.1 ii \nkubectl 1.31.4-1.1 ii \nkubelet 1.31.4-1.1 ii \n")
+INSTALLER_ARM = "/srv/Ascend-docker-runtime_6.0.0_linux-aarch64.run"
+
+# (case, node, install (None: not given), probe changes, check, status, text in the detail, text in the fix)
+UPFRONT = [
+    ("openEuler refused", CPU_NODE, PINNED, dict(distribution="openEuler", distribution_version="22.03",
+                                                 os_family="RedHat"), "os", "fail",
+     "openEuler 22.03 (RedHat family) is not supported: the roles install with apt", "ubuntu2204"),
+    ("another non-apt OS refused", CPU_NODE, PINNED, dict(distribution="Rocky", distribution_version="9.3",
+                                                          os_family="RedHat"), "os", "fail", "RedHat family", ""),
+    ("Ubuntu passes", CPU_NODE, PINNED, dict(os_family="Debian"), "os", "pass", "Ubuntu 22.04", ""),
+    ("installer for the other arch", NPU_NODE, dict(PINNED, ascend_installer=INSTALLER_ARM.replace("aarch64", "x86_64")),
+     dict(architecture="aarch64"), "arch", "fail",
+     "node npu-01 is arm64, but the Ascend Docker Runtime installer Ascend-docker-runtime_6.0.0_linux-x86_64.run is "
+     "built for amd64", "linux-aarch64"),
+    ("installer for this arch", NPU_NODE, dict(PINNED, ascend_installer=INSTALLER_ARM), dict(architecture="aarch64"),
+     "arch", "pass", "arm64", ""),
+    ("installer on a CPU node is not compared", CPU_NODE, dict(PINNED, ascend_installer=INSTALLER_ARM), {}, "arch",
+     "pass", "amd64", ""),
+    ("kubernetes packages, key pinned", CPU_NODE, PINNED, {}, "sources", "pass",
+     "kubeadm, kubelet, kubectl, cri-tools 1.31.4 from the repository (key pinned)", ""),
+    ("kubernetes packages, no pin", CPU_NODE, dict(PINNED, kubernetes_key_pinned=False), {}, "sources", "fail",
+     "kubeadm, kubelet, kubectl, cri-tools 1.31.4 must be installed and mirrors.kubernetes_packages_key_sha256 is "
+     "not set: the kubeadm stage would stop", "Release.key"),
+    ("kubernetes packages there, no pin needed", CPU_NODE, dict(PINNED, kubernetes_key_pinned="False"),
+     dict(kubernetes_packages=DPKG_131), "sources", "pass", "Kubernetes 1.31.4 packages installed", ""),
+    ("another version there, no pin", CPU_NODE, dict(PINNED, kubernetes_key_pinned=False, kubernetes_version="1.32.0"),
+     dict(kubernetes_packages=DPKG_131), "sources", "fail", "kubeadm, kubelet, kubectl, cri-tools 1.32.0 must be", ""),
+    ("no lifecycle or offline: nothing from the repository", CPU_NODE,
+     dict(PINNED, kubernetes_key_pinned=False, kubernetes_from_repository="False"), {}, "sources", "pass",
+     "nothing to install", ""),
+    ("GPU toolkit, no pin", GPU_NODE, dict(PINNED, nvidia_key_pinned=False), dict(hostname="gpu-01"), "sources",
+     "fail", "NVIDIA container toolkit must be installed and accelerators.nvidia_repo_key_sha256 is not set", "gpgkey"),
+    ("GPU toolkit there", GPU_NODE, dict(PINNED, nvidia_key_pinned=False), dict(hostname="gpu-01", nvidia_runtime=True),
+     "sources", "pass", "NVIDIA container toolkit installed", ""),
+    ("GPU toolkit missing, install off", GPU_NODE, dict(PINNED, nvidia_install=False), dict(hostname="gpu-01"),
+     "sources", "fail", "nvidia_runtime_install is false", ""),
+    ("NPU runtime missing, no installer", NPU_NODE, PINNED, dict(architecture="aarch64"), "sources", "fail",
+     "Ascend Docker Runtime is not installed and accelerators.ascend_docker_runtime_package is not set",
+     "Ascend-docker-runtime_*.run"),
+    ("NPU runtime from the installer", NPU_NODE, dict(PINNED, ascend_installer=INSTALLER_ARM),
+     dict(architecture="aarch64"), "sources", "pass", "Ascend Docker Runtime from " + INSTALLER_ARM, ""),
+    ("NPU runtime there", NPU_NODE, PINNED, dict(architecture="aarch64", ascend_runtime="True"), "sources", "pass",
+     "Ascend Docker Runtime installed", ""),
+    ("not given: not checked", CPU_NODE, None, {}, "sources", "skip", "not checked", ""),
+]
+
+
+@pytest.mark.parametrize("case, node, install, changes, check, status, text, fix", UPFRONT,
+                         ids=[c[0] for c in UPFRONT])
+def test_checks_before_the_first_change(case, node, install, changes, check, status, text, fix):
+    node = dict(node, install=install) if install is not None else node
+    got = details(node, probe(**changes))[check]
+    assert got["status"] == status, got
+    assert text in got["detail"], got
+    assert fix in got["fix"], got
+
+
+def test_all_missing_sources_of_a_node_at_once():
+    node = dict(NPU_NODE, install=dict(PINNED, kubernetes_key_pinned=False))
+    got = details(node, probe(architecture="aarch64"))["sources"]
+    assert got["status"] == "fail" and got["detail"].count("would stop") == 2, got
+    assert "Release.key" in got["fix"] and "Ascend-docker-runtime" in got["fix"]
+
+
+@pytest.mark.parametrize("text, versions", [
+    (DPKG_131, {"cri-tools": "1.31.1-1.1", "kubeadm": "1.31.4-1.1", "kubectl": "1.31.4-1.1", "kubelet": "1.31.4-1.1"}),
+    ("kubeadm 1.31.4-1.1 rc \nkubelet 1.31.4-1.1 ii \n", {"kubelet": "1.31.4-1.1"}),  # removed, config left
+    ("", {}), ("garbage", {}),
+])
+def test_parse_dpkg_versions(text, versions):
+    assert preflight.parse_dpkg_versions(text) == versions

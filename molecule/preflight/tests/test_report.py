@@ -36,7 +36,7 @@ def test_healthy_cpu_node_passes(report):
     checks = row(report, "pf-cpu-01")["checks"]
     failed = {k: v for k, v in checks.items() if v["status"] == "fail"}
     assert failed == {}
-    for check in ("os", "arch", "hostname", "swap", "memory", "disk", "ports", "network"):
+    for check in ("os", "arch", "hostname", "swap", "memory", "disk", "ports", "network", "sources"):
         assert checks[check]["status"] == "pass", (check, checks[check])
     # containers cannot discipline their clock: time sync may only warn
     assert checks["time_sync"]["status"] in ("pass", "warn")
@@ -72,3 +72,21 @@ def test_open_paths_pass(report):
     check = row(report, "pf-cpu-01")["checks"]["reachable"]
     assert check == {"check": "reachable", "status": "pass", "fix": "",
                      "detail": "6 cluster port(s) of 2 node(s) reachable"}
+
+
+def test_a_download_without_its_pin_fails_the_node_that_needs_it(report):
+    check = row(report, "pf-gpu-01")["checks"]["sources"]
+    assert check["status"] == "fail", check
+    assert check["detail"] == ("the NVIDIA container toolkit must be installed and accelerators.nvidia_repo_key_sha256 "
+                               "is not set: the nvidia_runtime stage would stop"), check
+    assert row(report, "pf-cpu-01")["checks"]["sources"]["detail"] == (
+        "kubeadm, kubelet, kubectl, cri-tools 1.31.4 from the repository (key pinned)")
+
+
+def test_an_installer_for_another_arch_fails_the_npu_node(report):
+    arch = row(report, "pf-npu-01")["checks"]["arch"]
+    assert arch["status"] == "fail", arch
+    assert arch["detail"] == ("node pf-npu-01 is amd64, but the Ascend Docker Runtime installer "
+                              "Ascend-docker-runtime_6.0.0_linux-aarch64.run is built for arm64"), arch
+    sources = row(report, "pf-npu-01")["checks"]["sources"]
+    assert sources["status"] == "pass" and "Ascend-docker-runtime_6.0.0_linux-aarch64.run" in sources["detail"]
