@@ -13,9 +13,10 @@ One place for everything a later stage would otherwise stop on half-way through 
 - the supported Kubernetes range (``kubeadm.SUPPORTED_MINORS``);
 - docker with Kubernetes 1.24 or later (the roles do not install cri-dockerd);
 - an OS the roles cannot install on (they use apt: openEuler is refused);
-- the Ascend installer's architecture against every NPU node's.
+- the Ascend installer's architecture against every NPU node's (one installer serves every NPU node:
+  a cluster with NPU nodes of both architectures must install the runtime on one kind beforehand).
 
-Pure: no I/O. ``check(config, chk, written_arch)`` adds findings through ``chk.error`` /
+Pure: no I/O. ``check(config, chk, raw, legacy)`` adds findings through ``chk.error`` /
 ``chk.warning`` (config_model's collector), so that they come out with every other problem.
 """
 
