@@ -33,8 +33,9 @@ requirements:
 options:
   summary_file:
     description:
-      - Also write the summary as JSON to this file on the control machine (the stages with their hosts per column,
-        the reports, Ansible's recap per host); C(lab/lab.py summary) reads it. Nothing is written when unset.
+      - Also write the summary as JSON to this file on the control machine - every play (those that ran no task
+        too) with its hosts per column, the reports, Ansible's recap per host; C(lab/lab.py summary) reads it.
+        Nothing is written when unset.
     type: path
     env:
       - name: AIPLATFORM_STAGE_SUMMARY_FILE

@@ -93,7 +93,8 @@ class Summary(object):
         return [s for s in self.stages if s.tasks]
 
     def as_dict(self, recap=None):
-        return {"stages": [s.as_dict() for s in self.ran()], "reports": list(self.reports), "recap": recap or {}}
+        """Every stage (play) in the order of the run, those that ran no task too (``tasks`` 0)."""
+        return {"stages": [s.as_dict() for s in self.stages], "reports": list(self.reports), "recap": recap or {}}
 
     def render(self, width=40):
         """The table, the hosts that failed or were unreachable, where the reports are."""

@@ -145,7 +145,9 @@ def test_summary_file(tmp_path, monkeypatch):
     configure(cb, monkeypatch, env={"AIPLATFORM_STAGE_SUMMARY_FILE": str(path)})
     feed(cb)
     data = json.loads(path.read_text())
-    assert [s["name"] for s in data["stages"]] == ["Check the inventory", "Node preparation", "Preflight"]
+    # every play, in order; the one that ran no task says so
+    assert [(s["name"], s["tasks"]) for s in data["stages"]] == [
+        ("Check the inventory", 1), ("Node preparation", 3), ("GPU runtime", 0), ("Preflight", 2)]
     node = data["stages"][1]
     assert node["unchanged"] == ["cp-01", "gpu-01"] and node["records"] == ["node_init"]
     assert node["failed"] == ["gpu-02"] and node["unreachable"] == ["npu-01"] and node["changed"] == ["gpu-02"]
