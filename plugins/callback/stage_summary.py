@@ -26,6 +26,8 @@ description:
     (M(aiplatform.cluster.stage_stamp) returns RV(aiplatform.cluster.stage_stamp#module:aiplatform_stage)), a
     report from the C(aiplatform_reports) fact (a list of paths) that the preflight role and C(verify.yml) set.
   - Failures in a block that rescues them count as failed, as Ansible's output shows them.
+  - Under a stdout callback whose output is a document for a program (C(json), C(jsonl)) the table is not
+    printed, so that the document stays valid; I(summary_file) is still written.
 author:
   - aiplatform.cluster contributors (@aiplatform)
 requirements:
@@ -67,9 +69,23 @@ import json
 import os
 import time
 
+try:
+    from collections.abc import Mapping
+except ImportError:  # pragma: no cover - Python 2 controller is not supported
+    from collections import Mapping
+
+from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.stage_summary import Summary
+
+# Stdout callbacks whose output is one document for a program: the table is left out (the file is still written).
+MACHINE_READABLE = ("json", "jsonl")
+
+
+def machine_readable(stdout_callback):
+    """Whether the stdout callback prints a document a program reads (json, jsonl): the table would break it."""
+    return str(stdout_callback or "").rsplit(".", 1)[-1] in MACHINE_READABLE
 
 
 def _part(result, name):
@@ -97,7 +113,7 @@ class CallbackModule(CallbackBase):
         data = _part(result, "result")
         self.summary.result(host.get_name() if host is not None else "?",
                             getattr(task, "_uuid", None) or id(task), status,
-                            data if isinstance(data, dict) else {}, ignore_errors)
+                            data if isinstance(data, Mapping) else {}, ignore_errors)
 
     def v2_playbook_on_play_start(self, play):
         self.summary.play_start((play.get_name() or "").strip() or "(unnamed play)", self.clock())
@@ -116,9 +132,10 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         self.summary.close(self.clock())
-        self._display.banner("STAGE SUMMARY")
-        for line in self.summary.render():
-            self._display.display(line)
+        if not machine_readable(C.config.get_config_value("DEFAULT_STDOUT_CALLBACK")):
+            self._display.banner("STAGE SUMMARY")
+            for line in self.summary.render():
+                self._display.display(line)
         try:
             path = self.get_option("summary_file")
         except KeyError:  # options not loaded (the plugin built by hand)

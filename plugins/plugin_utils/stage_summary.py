@@ -13,6 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+try:
+    from collections.abc import Mapping, Sequence
+except ImportError:  # pragma: no cover - Python 2 controller is not supported
+    from collections import Mapping, Sequence
+
 # What a host did in a stage; a host counts once per column.
 COLUMNS = ("changed", "failed", "unreachable", "unchanged")
 # Hosts named under the table, per column, before "and N more".
@@ -68,7 +73,7 @@ class Summary(object):
             self.play_start("(no play)", 0)
         stage = self.stages[-1]
         stage.hosts.add(host)
-        result = result if isinstance(result, dict) else {}
+        result = result if isinstance(result, Mapping) else {}
         if status != "skipped":
             stage.tasks.add(task_id)
         if status == "unreachable":
@@ -78,13 +83,13 @@ class Summary(object):
         if status in ("ok", "failed") and result.get("changed"):
             stage.marks["changed"].add(host)
         record = result.get("aiplatform_stage")
-        if isinstance(record, dict) and record.get("stage"):
+        if isinstance(record, Mapping) and record.get("stage"):
             stage.records.add(str(record["stage"]))
             if record.get("unchanged"):
                 stage.marks["unchanged"].add(host)
         facts = result.get("ansible_facts") if status == "ok" else None
-        reports = (facts or {}).get("aiplatform_reports") if isinstance(facts, dict) else None
-        for path in reports if isinstance(reports, (list, tuple)) else []:
+        reports = facts.get("aiplatform_reports") if isinstance(facts, Mapping) else None
+        for path in reports if isinstance(reports, Sequence) and not isinstance(reports, str) else []:
             if path and str(path) not in self.reports:
                 self.reports.append(str(path))
 

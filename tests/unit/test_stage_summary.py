@@ -165,6 +165,18 @@ def test_no_file_unless_asked(tmp_path, monkeypatch):
     assert os.listdir(str(tmp_path)) == []
 
 
+@pytest.mark.parametrize("stdout, silent", [("default", False), ("ansible.builtin.default", False), ("yaml", False),
+                                            ("json", True), ("ansible.posix.json", True), ("ansible.posix.jsonl", True)])
+def test_no_table_under_a_json_stdout_callback(tmp_path, monkeypatch, stdout, silent):
+    monkeypatch.setenv("ANSIBLE_STDOUT_CALLBACK", stdout)
+    path = tmp_path / "summary.json"
+    cb = plugin([0.0, 0.4, 125.0, 125.5, 200.0])
+    configure(cb, monkeypatch, summary_file=str(path))
+    feed(cb)
+    assert (cb._display.lines == []) is silent
+    assert json.loads(path.read_text())["stages"]  # the file is written either way
+
+
 def test_many_failed_hosts_are_cut_short():
     summary = Summary()
     summary.play_start("Kubernetes", 0)
