@@ -69,10 +69,13 @@ lab: venv docker images
 	$(PY) lab/lab.py up
 	@# GPU/NPU runtimes need vendor packages no registry here serves: skipped, and said so.
 	@# Kubernetes: prepared for real (kubeadm_lifecycle false in the lab), the lifecycle in check mode.
-	@rc=0; ansible-playbook site.yml -i inventories/lab --skip-tags gpu,npu | tee .cache/lab-run.log || rc=$$?; \
-	  [ $$rc -ne 0 ] || ansible-playbook site.yml -i inventories/lab --tags kubeadm --check -e @lab/kubeadm-check.yml \
-	    | tee .cache/lab-check.log || rc=$$?; \
-	  $(PY) lab/lab.py summary .cache/lab-run.log .cache/lab-check.log; exit $$rc
+	@# The stage summary callback (ansible.cfg) also writes its table as JSON for lab.py summary.
+	@rc=0; rm -f .cache/lab-run.json .cache/lab-check.json; \
+	  AIPLATFORM_STAGE_SUMMARY_FILE=.cache/lab-run.json ansible-playbook site.yml -i inventories/lab --skip-tags gpu,npu \
+	    | tee .cache/lab-run.log || rc=$$?; \
+	  [ $$rc -ne 0 ] || AIPLATFORM_STAGE_SUMMARY_FILE=.cache/lab-check.json ansible-playbook site.yml -i inventories/lab \
+	    --tags kubeadm --check -e @lab/kubeadm-check.yml | tee .cache/lab-check.log || rc=$$?; \
+	  $(PY) lab/lab.py summary .cache/lab-run.json .cache/lab-check.json; exit $$rc
 
 lab-down:
 	$(PY) lab/lab.py down

@@ -4,16 +4,17 @@
     lab.py up        create the network and the containers, wait until SSH answers
     lab.py down      remove them
     lab.py status    what runs
-    lab.py summary LOG [CHECKLOG]   what the site.yml run in LOG did, per host and per stage, and what
-                                    the check-mode run in CHECKLOG covered (the Kubernetes lifecycle)
+    lab.py summary RUN [CHECK]      what the site.yml run did, per host and per stage, and what the
+                                    check-mode run covered (the Kubernetes lifecycle): RUN and CHECK are
+                                    the JSON the stage_summary callback wrote (AIPLATFORM_STAGE_SUMMARY_FILE)
 
 The node list comes from the inventory plugin (`ansible-inventory --list`), so the
 config stays the single source of truth: each node gets its IP, its host name, the
 image of its `os`, and a sudo user (not root) with an SSH key, listening on the
 configured SSH port. Nothing here is reachable from outside this machine.
 """
+import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -29,6 +30,9 @@ LABEL = "aiplatform.lab=1" if not _SUFFIX else "aiplatform.lab=" + _SUFFIX[1:]
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 from inventory_json import list_inventory  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, ".collections"))
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.stage_summary import duration  # noqa: E402
 
 
 def sh(*cmd, check=True, capture=True, input_text=None):
@@ -153,20 +157,14 @@ def status():
              "table {{.Names}}\t{{.Status}}\t{{.Image}}").stdout)
 
 
-RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
-PLAY = re.compile(r"^PLAY \[(.*)\] \*+")
-
-
-def _plays(text):
-    """[name, number of tasks that ran] per play of an ansible-playbook log."""
-    plays = []
-    for line in text.splitlines():
-        match = PLAY.match(line)
-        if match:
-            plays.append([match.group(1), 0])
-        elif line.startswith("TASK [") and plays and "Validating arguments" not in line:
-            plays[-1][1] += 1
-    return plays
+def _load(path):
+    """The stage summary of a run: the JSON the callback aiplatform.cluster.stage_summary writes
+    (AIPLATFORM_STAGE_SUMMARY_FILE), or None when the run wrote none."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
 
 
 # What each stage of site.yml can do in the lab, and why not more: (how it runs, why).
@@ -191,66 +189,62 @@ STAGE_NOTES = {
 }
 
 
-UNCHANGED = re.compile(r"STAGE UNCHANGED: (\S+) on ([^\s'\"]+)")
-
-
-def _unchanged(text):
-    """{play name: hosts on which its stage was skipped as unchanged (docs/stages.md)} of a log."""
-    out, play = {}, None
-    for line in text.splitlines():
-        match = PLAY.match(line)
-        if match:
-            play = match.group(1)
-            continue
-        found = UNCHANGED.search(line)
-        if found and play:
-            out.setdefault(play, set()).add(found.group(2))
-    return out
-
-
-def _stage_rows(plays, unchanged=None):
+def _stage_rows(stages):
+    """(name, how, why) per stage of the callback's summary: how it ran here, and why not more (STAGE_NOTES)."""
     rows = []
-    for name, tasks in plays:
+    for stage in stages:
+        name, tasks = stage["name"], stage.get("tasks", 0)
         how, why = STAGE_NOTES.get(name, ("for real", ""))
         if not tasks and not how.startswith(("skipped", "not in")):
             how, why = "no task ran", why or "no host of this stage in the lab"
-        how = "%s (%d tasks)" % (how, tasks) if tasks else how
-        if (unchanged or {}).get(name):
-            how += "; skipped as unchanged on %d node(s)" % len(unchanged[name])
+        if tasks:
+            how = "%s (%d tasks, %s)" % (how, tasks, duration(stage.get("seconds", 0)))
+        if stage.get("unchanged"):
+            how += "; skipped as unchanged on %d node(s)" % len(stage["unchanged"])
         rows.append((name, how, why))
     return rows
 
 
-def summary(log_path, check_path=None):
-    """What the run did: per stage of site.yml, how it ran here (for real, check mode, skipped) and
-    why not more; the recap per host; with check_path, the stages the check-mode run covered."""
-    with open(log_path) as handle:
-        text = handle.read()
-    plays = _plays(text)
-    rows = [m.groups() for m in (RECAP.match(line) for line in text.splitlines()) if m]
-    print("\n== Lab summary (%s)" % os.path.relpath(log_path, ROOT))
-    seen = set(name for name, _tasks in plays)
+def _recap(summary):
+    """Lines of Ansible's recap per host; the number of hosts that failed or were unreachable."""
+    lines, bad = [], 0
+    for host, counts in sorted((summary.get("recap") or {}).items()):
+        lines.append("%-14s %5s %8s %12s %7s %8s" % (host, counts.get("ok", 0), counts.get("changed", 0),
+                                                     counts.get("unreachable", 0), counts.get("failures", 0),
+                                                     counts.get("skipped", 0)))
+        bad += int(counts.get("unreachable", 0)) + int(counts.get("failures", 0))
+    return lines, bad
+
+
+def summary(run_path, check_path=None):
+    """What the run did: per stage of site.yml, how it ran here (for real, check mode, skipped) and why not
+    more; the recap per host; with check_path, the stages the check-mode run covered. Both files are the
+    JSON of the callback aiplatform.cluster.stage_summary (its table is in the run's output already)."""
+    run = _load(run_path)
+    if run is None:
+        print("lab: no stage summary in %s (was the callback aiplatform.cluster.stage_summary enabled?)" % run_path)
+        return 1
+    print("\n== Lab summary (%s)" % os.path.relpath(run_path, ROOT))
+    stages = list(run.get("stages") or [])
+    seen = set(stage["name"] for stage in stages)
     # Stages the run never opened (filtered out by --skip-tags) are listed too, with their reason.
-    plays += [[name, 0] for name in STAGE_NOTES if name not in seen and STAGE_NOTES[name][0].startswith("skipped")]
-    for name, how, why in _stage_rows(plays, _unchanged(text)):
+    stages += [{"name": name, "tasks": 0} for name in STAGE_NOTES
+               if name not in seen and STAGE_NOTES[name][0].startswith("skipped")]
+    for name, how, why in _stage_rows(stages):
         print("  - %s: %s%s" % (name, how, (". Why: " + why) if why else ""))
     print("%-14s %5s %8s %12s %7s %8s" % ("host", "ok", "changed", "unreachable", "failed", "skipped"))
-    bad = 0
-    for host, ok, changed, unreachable, failed, skipped in rows:
-        print("%-14s %5s %8s %12s %7s %8s" % (host, ok, changed, unreachable, failed, skipped))
-        bad += int(unreachable) + int(failed)
-    if check_path and os.path.exists(check_path):
-        with open(check_path) as handle:
-            checked = handle.read()
+    lines, bad = _recap(run)
+    print("\n".join(lines))
+    checked = _load(check_path) if check_path else None
+    if checked is not None:
         print("Check mode (site.yml --tags kubeadm --check -e @lab/kubeadm-check.yml: the Kubernetes lifecycle as "
               "it would run with packages reachable):")
-        for name, tasks in _plays(checked):
-            if tasks:
-                print("  - %s (%d tasks)" % (name, tasks))
-        for host, ok, changed, unreachable, failed, skipped in (m.groups() for m in (RECAP.match(line) for line in
-                                                                checked.splitlines()) if m):
-            print("%-14s %5s %8s %12s %7s %8s" % (host, ok, changed, unreachable, failed, skipped))
-            bad += int(unreachable) + int(failed)
+        for stage in checked.get("stages") or []:
+            if stage.get("tasks"):
+                print("  - %s (%d tasks)" % (stage["name"], stage["tasks"]))
+        lines, more = _recap(checked)
+        print("\n".join(lines))
+        bad += more
     return 1 if bad else 0
 
 
@@ -265,7 +259,7 @@ def main(argv):
     elif argv[1] == "status":
         status()
     else:
-        return summary(argv[2] if len(argv) > 2 else os.path.join(ROOT, ".cache", "lab-run.log"),
+        return summary(argv[2] if len(argv) > 2 else os.path.join(ROOT, ".cache", "lab-run.json"),
                        argv[3] if len(argv) > 3 else None)
     return 0
 

@@ -86,4 +86,8 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = "%d host(s) from %s" % (hosts, to_native(config_file))
             result["platform_config_file"] = to_native(config_file)
+        # Once per run (Ansible shows a warning once): the table at the end needs its callback.
+        warning = inventory_guard.summary_warning(C.config.get_config_value("CALLBACKS_ENABLED"), C.CONFIG_FILE)
+        if warning:
+            result["warnings"] = [warning]
         return result

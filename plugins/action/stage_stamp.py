@@ -130,6 +130,9 @@ class ActionModule(ActionBase):
             host = task_vars.get("inventory_hostname", "")
             result["msg"] = (message(stage, host, result["reasons"]) if state == "check"
                              else "%s: recorded what stage %s left" % (host, stage))
+        if state == "check" and "current" in result and not result.get("failed"):
+            # Read by the stage_summary callback (its "unchanged" column), rather than the text of msg.
+            result["aiplatform_stage"] = {"stage": stage, "unchanged": bool(result["current"])}
         return result
 
     def timeout(self, args, task_vars):

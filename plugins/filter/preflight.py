@@ -10,11 +10,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
 from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules, peer_ports
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.collection_info import collection_version, utc_now
 
 
 def _evaluate(probe, node, requirements, cluster=None):
@@ -49,14 +51,22 @@ def _peers(hostvars, hosts, ports=True):
     return peers
 
 
-def _unreachable(host):
-    """The checks of a node the play could not reach or that failed a probe."""
-    return [preflight.result("network", preflight.FAIL, "the control machine could not reach or probe %s" % host,
-                             "check SSH (address, port, user, key, sudo) for this node")]
+def _unreachable(host, reason="", address="", port=None, user=""):
+    """The checks of a node the play could not reach or that failed a probe: one failed ``network`` check that
+    says what Ansible said and how to try the connection by hand."""
+    reason = re.sub(r"^Task failed: ", "", " ".join(str(reason or "").split()))
+    detail = "the control machine could not reach or probe %s%s" % (host, (": " + reason) if reason else "")
+    target = "%s%s" % (("%s@" % user) if user else "", address or host)
+    fix = ("from the control machine: ssh -p %s %s true (then sudo -n true there). Check the node's ip and the "
+           "config's ssh.port, ssh.user and ssh.private_key_file, that the node is up and no firewall drops SSH; "
+           "then run preflight again" % (port or 22, target))
+    return [preflight.result("network", preflight.FAIL, detail, fix)]
 
 
-def _report(nodes, cluster_name, downgrade=False, generated=None):
-    return preflight.build_report(cluster_name, nodes, downgrade, generated)
+def _report(nodes, cluster_name, downgrade=False, generated=None, config_file=None):
+    """The report, its header filled in: ``generated`` (default: now, UTC), the collection's version, the config."""
+    return preflight.build_report(cluster_name, nodes, downgrade, generated or utc_now(), collection_version(),
+                                  config_file)
 
 
 class FilterModule(object):

@@ -16,6 +16,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.collection_info import collection_version, utc_now
 
 
 def _wrap(function, what):
@@ -28,9 +29,10 @@ def _wrap(function, what):
     return call
 
 
-def _report(rows, cluster_name="cluster", generated=None):
-    """``rows | verify_report(cluster_name)``: the rows come first, as the filter's input."""
-    return verify.build_verify_report(cluster_name, rows, generated)
+def _report(rows, cluster_name="cluster", generated=None, config_file=None):
+    """``rows | verify_report(cluster_name)``: the rows come first, as the filter's input. The header is filled in:
+    ``generated`` (default: now, UTC), the collection's version, the config file."""
+    return verify.build_verify_report(cluster_name, rows, generated or utc_now(), collection_version(), config_file)
 
 
 class FilterModule(object):

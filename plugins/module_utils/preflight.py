@@ -29,6 +29,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version 
     DriverVersionError,
     driver_at_least,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils import report_header
 
 PASS = "pass"
 WARN = "warn"
@@ -419,8 +420,9 @@ def parse_listening_ports(text):
     return sorted(ports)
 
 
-def build_report(cluster_name, nodes, downgrade=False, generated=None):
-    """The readiness report: ``nodes`` maps host -> list of check results."""
+def build_report(cluster_name, nodes, downgrade=False, generated=None, collection_version=None, config_file=None):
+    """The readiness report: ``nodes`` maps host -> list of check results; the header (module_utils/report_header.py)
+    says when, by which collection version and from which config."""
     rows = []
     totals = {PASS: 0, WARN: 0, FAIL: 0, SKIP: 0}
     for host in sorted(nodes):
@@ -431,9 +433,8 @@ def build_report(cluster_name, nodes, downgrade=False, generated=None):
             totals[c["status"]] += 1
         rows.append({"host": host, "status": status, "checks": checks})
     failing = [r["host"] for r in rows if r["status"] == FAIL]
-    return {
+    report = {
         "cluster": cluster_name,
-        "generated": generated,
         "columns": [{"id": cid, "title": title} for cid, title in CHECKS],
         "nodes": rows,
         "totals": totals,
@@ -441,6 +442,8 @@ def build_report(cluster_name, nodes, downgrade=False, generated=None):
         "ready": not failing,
         "downgraded": bool(downgrade and failing),
     }
+    report.update(report_header.fields(generated, collection_version, config_file))
+    return report
 
 
 def unmet(report):
@@ -460,8 +463,8 @@ _SYMBOL = {PASS: "pass", WARN: "WARN", FAIL: "FAIL", SKIP: "-"}
 
 def render_markdown(report):
     head = "# Preflight readiness report: %s\n\n" % report["cluster"]
-    if report.get("generated"):
-        head += "Generated %s. " % report["generated"]
+    if report_header.text(report):
+        head += _md(report_header.text(report)) + " "
     totals = report["totals"]
     head += "%s: %d node(s), %d failed check(s), %d warning(s).\n\n" % (
         "READY" if report["ready"] else "NOT READY", len(report["nodes"]), totals[FAIL], totals[WARN])
@@ -505,7 +508,7 @@ def render_html(report):
         "<h1>Preflight %s: %s</h1>" % (e(report["cluster"]), state)]
     totals = report["totals"]
     out.append("<p>%s%d node(s): %d passed, %d warning(s), %d failed check(s).</p>" % (
-        ("Generated %s. " % e(str(report["generated"]))) if report.get("generated") else "",
+        (e(report_header.text(report)) + " ") if report_header.text(report) else "",
         len(report["nodes"]), totals[PASS], totals[WARN], totals[FAIL]))
     out.append("<table><tr><th>node</th>%s</tr>" % "".join("<th>%s</th>" % e(c["title"]) for c in
                                                               report["columns"]))

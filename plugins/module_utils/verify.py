@@ -33,6 +33,8 @@ try:
 except ImportError:  # pragma: no cover - Python 2 controller is not supported
     from cgi import escape as _html_escape
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils import report_header
+
 PASS = "pass"
 WARN = "warn"
 FAIL = "fail"
@@ -488,17 +490,20 @@ def ordered(rows):
     return sorted(rows, key=lambda r: -_RANK[r["status"]])
 
 
-def build_verify_report(cluster_name, rows, generated=None):
+def build_verify_report(cluster_name, rows, generated=None, collection_version=None, config_file=None):
+    """The report of the rows, fails first; the header (module_utils/report_header.py) says when, by which
+    collection version and from which config."""
     rows = ordered(validate_rows(rows, "verify"))
     totals = dict((s, len([r for r in rows if r["status"] == s])) for s in STATUSES)
-    return {
+    report = {
         "cluster": cluster_name,
-        "generated": generated,
         "rows": rows,
         "totals": totals,
         "failing": ["%s %s" % (r["check"], r["target"]) for r in rows if r["status"] == FAIL],
         "healthy": not totals[FAIL],
     }
+    report.update(report_header.fields(generated, collection_version, config_file))
+    return report
 
 
 def _check_report(report):
@@ -520,8 +525,8 @@ def _md(text):
 def render_markdown(report):
     _check_report(report)
     head = "# Cluster verification: %s\n\n" % _md(report["cluster"])
-    if report.get("generated"):
-        head += "Generated %s. " % _md(report["generated"])
+    if report_header.text(report):
+        head += _md(report_header.text(report)) + " "
     head += _summary(report) + "\n\n"
     lines = ["| status | check | target | expected | actual | fix |", "| --- | --- | --- | --- | --- | --- |"]
     for r in report["rows"]:
@@ -543,7 +548,7 @@ def render_html(report):
     state = '<span class="ok">HEALTHY</span>' if report["healthy"] else '<span class="bad">NOT HEALTHY</span>'
     out = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Verify: %s</title>' % e(report["cluster"]),
            "<style>%s</style></head><body>" % _CSS, "<h1>Cluster %s: %s</h1>" % (e(report["cluster"]), state),
-           "<p>%s%s</p>" % (("Generated %s. " % e(report["generated"])) if report.get("generated") else "",
+           "<p>%s%s</p>" % ((e(report_header.text(report)) + " ") if report_header.text(report) else "",
                             e(_summary(report))),
            "<table><tr><th>status</th><th>check</th><th>target</th><th>expected</th><th>actual</th><th>fix</th></tr>"]
     for r in report["rows"]:
@@ -569,6 +574,8 @@ def render_text(report, width=160):
     fixed = sum(w + 1 for _k, _t, w in _TEXT_COLUMNS)
     fix_width = max(width - fixed, 10)
     lines = [_summary(report) if not report.get("cluster") else "%s: %s" % (report["cluster"], _summary(report))]
+    if report_header.text(report):
+        lines.append(report_header.text(report))
     lines.append(" ".join(t.ljust(w) for _k, t, w in _TEXT_COLUMNS) + " FIX")
     for r in report["rows"]:
         cells = [_cell(r[k].upper() if k == "status" else r[k], w).ljust(w) for k, _t, w in _TEXT_COLUMNS]

@@ -27,6 +27,8 @@ description:
     two C(-i) site directories), naming them.
   - An inventory written by hand (a molecule scenario, a test) passes when it sets C(platform_config_file) itself,
     to the file it is written in.
+  - It warns (it does not fail) when the callback P(aiplatform.cluster.stage_summary#callback) is not enabled, with
+    the fix - the run would end without its table of stages and the place of its reports.
   - Runs on the control machine only, without a connection or facts.
 author:
   - aiplatform.cluster contributors (@aiplatform)

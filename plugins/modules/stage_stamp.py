@@ -121,6 +121,21 @@ input_parts:
   description: Digest of each kind of input.
   returned: always
   type: dict
+aiplatform_stage:
+  description:
+    - With I(state=check), set by the action - the stage's name and whether it is skipped as unchanged on this node.
+      The callback P(aiplatform.cluster.stage_summary#callback) counts the nodes per stage from it.
+  returned: with I(state=check), when the check did not fail
+  type: dict
+  contains:
+    stage:
+      description: The stage (role) name.
+      type: str
+      returned: always
+    unchanged:
+      description: The stage is skipped on this node (the same as RV(current)).
+      type: bool
+      returned: always
 """
 
 import glob

@@ -103,3 +103,18 @@ def _unique(names):
         if name not in seen:
             seen.append(name)
     return seen
+
+
+CALLBACK = "aiplatform.cluster.stage_summary"
+
+
+def summary_warning(callbacks, ansible_cfg=None):
+    """The warning when the stage summary callback is not enabled, or "" when it is."""
+    if CALLBACK in [str(name).strip() for name in callbacks or ()]:
+        return ""
+    where = "the ansible.cfg in use (%s)" % ansible_cfg if ansible_cfg else "Ansible's defaults (no ansible.cfg found)"
+    return ("The run will end without its stage summary (per stage: time, hosts changed, failed, unreachable, skipped "
+            "as unchanged; where the reports are): the callback %s is not enabled in %s. Fix: add "
+            "'callbacks_enabled = %s' under [defaults] there (the collection's docs/examples/ansible.cfg has it), or "
+            "export ANSIBLE_CALLBACKS_ENABLED=%s (AWX: the job template's environment variables or the execution "
+            "environment's ansible.cfg; docs/install.md)." % (CALLBACK, where, CALLBACK, CALLBACK))

@@ -210,3 +210,32 @@ def test_installed_site_stops_when_the_config_is_broken(installed):
     assert "The plugin stopped on: 1 problem in the platform config %s" % (site / "acme" / "platform.yml") in out, \
         out[-3000:]
     assert "nodes: lists no node" in out
+
+
+def test_installed_preflight_reports_when_no_node_answers(installed):
+    """Installed and run as docs/install.md says (its ansible.cfg, the stage summary on): the report lands beside the
+    config, stamped with the version of the installed collection (its MANIFEST.json), every node unreachable."""
+    with open(os.path.join(FIXTURES, "dlws_apulis_atlas.yaml"), encoding="utf-8") as handle:
+        dlws = handle.read()
+    site = installed["base"] / "site-preflight"
+    (site / "acme").mkdir(parents=True)
+    installed_root = installed["collections"] / "ansible_collections" / "aiplatform" / "cluster"
+    assert not (installed_root / "galaxy.yml").exists() and (installed_root / "MANIFEST.json").is_file()
+    shutil.copy(installed_root / "docs" / "examples" / "ansible.cfg", site / "ansible.cfg")
+    (site / "acme" / "config.yaml").write_text(dlws)
+    env = clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed["collections"]), ANSIBLE_CONFIG=str(site / "ansible.cfg"),
+                    ANSIBLE_NOCOLOR="true")
+    result = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "acme", "aiplatform.cluster.preflight",
+                             "-e", "ansible_host=127.0.0.1", "-e", "ansible_port=1", "-e", "ansible_user=nobody"],
+                            cwd=str(site), env=env, capture_output=True, text=True, timeout=300)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    report_file = site / "acme" / ".aiplatform" / "reports" / "atlas-preflight.json"
+    with open(report_file, encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["collection_version"] == installed["meta"]["version"]
+    assert report["config_file"] == str(site / "acme" / "config.yaml")
+    assert report["failing_nodes"] == ["atlas-gpu01", "atlas-gpu02", "atlas01", "atlas02"]
+    assert "STAGE SUMMARY" in out and "Reports: %s" % (site / "acme" / ".aiplatform" / "reports" /
+                                                       "atlas-preflight.html") in out
+    assert "stage_summary is not enabled" not in out

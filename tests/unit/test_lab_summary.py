@@ -1,5 +1,7 @@
-"""lab/lab.py summary: stages skipped as unchanged are counted per play (docs/stages.md)."""
+"""lab/lab.py summary: how each stage ran in the lab and why not more, read from the JSON of the stage_summary
+callback (stages skipped as unchanged counted per play, docs/stages.md)."""
 import importlib.util
+import json
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -7,37 +9,54 @@ _SPEC = importlib.util.spec_from_file_location("lab_py", os.path.join(ROOT, "lab
 lab = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(lab)
 
-LOG = """PLAY [Node preparation] ********************************************************
-
-TASK [aiplatform.cluster.node_init : Node preparation, skipped or run] *********
-ok: [lab-cp-01] =>
-    msg: 'STAGE UNCHANGED: node_init on lab-cp-01 (inputs, files and probes as its
-        last run left them)'
-ok: [lab-gpu-01] =>
-    msg: 'stage node_init runs on lab-gpu-01: /etc/hosts changed (content)'
-
-PLAY [Container runtime] *******************************************************
-
-TASK [aiplatform.cluster.container_runtime : Stage container_runtime, skipped or run] ***
-ok: [lab-cp-01] =>
-    msg: 'STAGE UNCHANGED: container_runtime on lab-cp-01'
-ok: [lab-gpu-01] =>
-    msg: "STAGE UNCHANGED: container_runtime on lab-gpu-01"
-"""
+RECAP = {"ok": 30, "changed": 0, "unreachable": 0, "failures": 0, "skipped": 4, "rescued": 0, "ignored": 0}
+RUN = {
+    "stages": [
+        {"name": "Check the inventory", "tasks": 1, "seconds": 0.2, "unchanged": []},
+        {"name": "Node preparation", "tasks": 12, "seconds": 125.0, "unchanged": ["lab-cp-01"],
+         "records": ["node_init"]},
+        {"name": "Container runtime", "tasks": 3, "seconds": 9.0, "unchanged": ["lab-cp-01", "lab-gpu-01"]},
+        {"name": "GPU runtime", "tasks": 0, "seconds": 0.1, "unchanged": []},
+        {"name": "Offline repository", "tasks": 0, "seconds": 0.0, "unchanged": []},
+    ],
+    "reports": [],
+    "recap": {"lab-cp-01": RECAP, "lab-gpu-01": dict(RECAP, failures=1)},
+}
 
 
-def test_unchanged_hosts_per_play():
-    assert lab._unchanged(LOG) == {"Node preparation": {"lab-cp-01"},
-                                   "Container runtime": {"lab-cp-01", "lab-gpu-01"}}
+def test_stage_rows_say_how_many_nodes_skipped_and_the_time():
+    rows = dict((name, how) for name, how, _why in lab._stage_rows(RUN["stages"]))
+    assert rows["Node preparation"] == "for real (12 tasks, 2m05s); skipped as unchanged on 1 node(s)"
+    assert rows["Container runtime"] == "for real (3 tasks, 9s); skipped as unchanged on 2 node(s)"
 
 
-def test_stage_rows_say_how_many_nodes_skipped():
-    rows = dict((name, how) for name, how, _why in lab._stage_rows(lab._plays(LOG), lab._unchanged(LOG)))
-    assert rows["Node preparation"] == "for real (1 tasks); skipped as unchanged on 1 node(s)"
-    assert rows["Container runtime"].endswith("skipped as unchanged on 2 node(s)")
+def test_stage_rows_keep_the_why():
+    rows = dict((name, (how, why)) for name, how, why in lab._stage_rows(RUN["stages"]))
+    assert rows["GPU runtime"] == lab.STAGE_NOTES["GPU runtime"]
+    assert rows["Offline repository"] == lab.STAGE_NOTES["Offline repository"]
+    assert lab._stage_rows([{"name": "Shared storage", "tasks": 3, "seconds": 4}]) == [
+        ("Shared storage", "for real, without exporting or mounting (3 tasks, 4s)",
+         "this kernel has no NFS server or client")]
+    assert lab._stage_rows([{"name": "Platform services", "tasks": 0}]) == [
+        ("Platform services", "no task ran", "no cluster to apply to (docs/platform.md)")]
 
 
-def test_stage_rows_without_skips_are_as_before():
-    rows = lab._stage_rows([["Shared storage", 3]])
-    assert rows == [("Shared storage", "for real, without exporting or mounting (3 tasks)",
-                     "this kernel has no NFS server or client")]
+def test_summary_reads_the_callback_json(tmp_path, capsys):
+    run = tmp_path / "lab-run.json"
+    run.write_text(json.dumps(RUN))
+    check = tmp_path / "lab-check.json"
+    check.write_text(json.dumps({"stages": [{"name": "Kubernetes", "tasks": 40, "seconds": 60}],
+                                 "recap": {"lab-cp-01": RECAP}}))
+    assert lab.summary(str(run), str(check)) == 1  # lab-gpu-01 failed
+    out = capsys.readouterr().out
+    assert "  - Node preparation: for real (12 tasks, 2m05s); skipped as unchanged on 1 node(s). Why: " in out
+    # a stage --skip-tags left out of the run entirely is listed with its reason
+    assert "  - NPU runtime: skipped (--skip-tags npu). Why: " in out
+    assert "  - Kubernetes (40 tasks)" in out
+    assert [line.split()[0] for line in out.splitlines() if line.startswith("lab-")] == [
+        "lab-cp-01", "lab-gpu-01", "lab-cp-01"]
+
+
+def test_summary_without_the_json_says_why(tmp_path, capsys):
+    assert lab.summary(str(tmp_path / "missing.json")) == 1
+    assert "was the callback aiplatform.cluster.stage_summary enabled?" in capsys.readouterr().out

@@ -457,13 +457,14 @@ def test_render_text_is_fixed_width_and_fails_first():
     out = verify.render_text(failing_report(), width=160)
     lines = out.splitlines()
     assert lines[0].startswith("lab <1>: NOT HEALTHY: ")
-    assert lines[1].split() == ["STATUS", "CHECK", "TARGET", "EXPECTED", "ACTUAL", "FIX"]
-    body = lines[2:]
+    assert lines[1] == "Generated 2026-11-22T19:00:00Z."
+    assert lines[2].split() == ["STATUS", "CHECK", "TARGET", "EXPECTED", "ACTUAL", "FIX"]
+    body = lines[3:]
     assert all(len(line) <= 160 for line in lines)
     assert [line[:6].strip() for line in body] == sorted(
         (line[:6].strip() for line in body), key=lambda s: {"FAIL": 0, "WARN": 1, "PASS": 2}[s])
     assert body[0].startswith("FAIL   pod          kube-system/coredns-7db6d8ff4d-4xk2p")
-    actual_col = lines[1].index("ACTUAL")
+    actual_col = lines[2].index("ACTUAL")
     assert all(line[actual_col - 1] == " " for line in body)
     assert "..." in out  # long cells are cut, not wrapped
 

@@ -90,30 +90,36 @@ def test_tasks_on_the_control_machine_do_not_become_root():
         assert task.get("become") is False, task["name"]
 
 
-def test_report_files_0644_next_to_the_preflight_report():
+def test_report_files_0640_next_to_the_preflight_report():
     write = by_name("Write the report (Markdown, HTML, JSON)")
     copy = write["ansible.builtin.copy"]
-    assert copy["mode"] == "0644"
+    assert copy["mode"] == "0640"
     assert copy["content"] == "{{ item.content }}"
     assert "src" not in copy
     assert sorted(item["ext"] for item in write["loop"]) == ["html", "json", "md"]
     # an output of the run, written in check mode too, never a change
     assert write["check_mode"] is False and write["changed_when"] is False
     directory = by_name("Create the report directory")
-    assert directory["ansible.builtin.file"]["mode"] == "0755"
+    assert directory["ansible.builtin.file"]["mode"] == "0750"
     assert directory["check_mode"] is False and directory["changed_when"] is False
     report_vars = PLAYS[2]["vars"]
     assert "preflight_report_dir" in report_vars["__verify_report_dir"]
+    assert "aiplatform_report_dir" in report_vars["__verify_report_dir"]
+    assert "'/.aiplatform')) ~ '/reports'" in report_vars["__verify_report_dir"]
+    assert "PWD" not in report_vars["__verify_report_dir"]
     assert report_vars["__verify_report_file"].endswith("/{{ __verify_cluster }}-verify")
 
 
-def test_report_content_is_deterministic():
-    # no time in the files: a second run writes the same bytes and reports no change
-    for needle in ("now(", "ansible_date_time", "lookup('pipe'", "generated"):
-        assert needle not in TEXT.replace("No generated time", ""), needle
-    assert "verify_report(__verify_cluster)" in TEXT  # no generated argument
+def test_report_header_names_the_config_and_leaves_the_time_to_the_filter():
+    # the filter stamps the time (UTC) and the collection's version; the playbook passes the config file
+    build = " ".join(by_name("Build the report")["ansible.builtin.set_fact"]["__verify_report"].split())
+    assert "verify_report(__verify_cluster, config_file=platform_config_file | default(''))" in build
+    for needle in ("now(", "ansible_date_time", "lookup('pipe'"):
+        assert needle not in TEXT, needle
     json_item = [i for i in by_name("Write the report (Markdown, HTML, JSON)")["loop"] if i["ext"] == "json"][0]
     assert "to_nice_json" in json_item["content"]  # sorted keys
+    assert by_name("Where the report is")["ansible.builtin.set_fact"]["aiplatform_reports"] == [
+        "{{ __verify_report_file }}.html"]
 
 
 def test_fails_only_at_the_very_end_after_the_report():
