@@ -39,6 +39,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "verify_cluster": _wrap(verify.verify_cluster, "verify_cluster"),
+            "verify_certificates": _wrap(verify.certificate_rows, "verify_certificates"),
             "verify_report": _wrap(_report, "verify_report"),
             "verify_markdown": _wrap(verify.render_markdown, "verify_markdown"),
             "verify_html": _wrap(verify.render_html, "verify_html"),

@@ -482,6 +482,79 @@ def verify_cluster(expected, nodes_json, pods_json, pvc_json=None, sc_json=None,
     return rows + extra_rows
 
 
+# --- certificates ------------------------------------------------------------------------------------
+
+CERT_RENEW = "ansible-playbook playbooks/renew_certs.yml -i inventories/<site>"
+
+
+def _cert_fix(host, cert, kind):
+    if kind == "site":
+        if cert.get("is_ca"):
+            return ("%s (signs the site CA again with its key and installs it on every node; a run of site.yml does it "
+                    "in the CA's last pki_ca_renew_days)" % CERT_RENEW)
+        return ("%s --tags site_ca (the site CA issues it again; site.yml does it too under "
+                "registry_cert_renew_days)" % CERT_RENEW)
+    if "->" in cert.get("source", "") or "kubelet" in cert.get("path", ""):
+        return ("the kubelet renews its client certificate itself (rotateCertificates): on %s journalctl -u kubelet; "
+                "kubectl get csr (approve pending ones); once expired, join the node again (reset.yml -l %s, then "
+                "scale.yml)" % (host, host))
+    if cert.get("is_ca"):
+        return ("kubeadm certs renew does not renew CAs: rotate this CA by hand (Kubernetes docs, Manual Rotation "
+                "of CA Certificates) before it expires")
+    return "%s (kubeadm certs renew all, one control-plane node at a time)" % CERT_RENEW
+
+
+def _cert_actual(cert):
+    day = str(cert.get("not_after", ""))[:10]
+    left = int(cert["days_left"])
+    when = ("expired %s (%d day(s) ago)" % (day, -left)) if left < 0 else ("expires %s (%d day(s) left)" % (day, left))
+    return "%s%s" % (when, (", CN %s" % cert["subject"]) if cert.get("subject") else "")
+
+
+def certificate_rows(result, host, kind="kubeadm", warn_days=30, fail_days=7):
+    """Rows of what the module ``cert_expiry`` read on ``host`` (its registered result; a skipped one gives none).
+
+    One row per certificate that warns or fails (fewer than ``warn_days`` / ``fail_days`` days left), one per file
+    that could not be read (fail), and, when every certificate passes, one summary row naming the first to expire.
+    ``kind`` is ``kubeadm`` (the cluster's certificates, CAs, kubeconfigs, the kubelet's) or ``site`` (the site CA
+    and what it issued); it decides the fix.
+    """
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.cert_expiry import status_of
+
+    if kind not in ("kubeadm", "site"):
+        raise ValueError("certificate_rows: kind must be kubeadm or site, got %r" % (kind,))
+    if not isinstance(result, dict):
+        raise ValueError("certificate_rows: expected the registered result of cert_expiry, got %s"
+                         % type(result).__name__)
+    if result.get("skipped") or result.get("certificates") is None and not result.get("failed"):
+        return []
+    check = "certificate" if kind == "kubeadm" else "site-certificate"
+    expected = "over %d days left" % int(warn_days)
+    if result.get("failed"):
+        return [row(check, host, expected, "not read: %s" % (result.get("msg") or "the task failed"), FAIL,
+                    "see this run's output for %s" % host)]
+    rows = []
+    certs = []
+    for cert in result.get("certificates") or []:
+        if not isinstance(cert, dict) or "days_left" not in cert:
+            raise ValueError("certificate_rows: %s: an entry without days_left (not cert_expiry's result)" % host)
+        status = status_of(int(cert["days_left"]), warn_days, fail_days)
+        certs.append(cert)
+        if status != PASS:
+            rows.append(row(check, "%s:%s" % (host, cert.get("source") or cert.get("path")), expected,
+                            _cert_actual(cert), status, _cert_fix(host, cert, kind)))
+    for problem in result.get("problems") or []:
+        rows.append(row(check, "%s:%s" % (host, problem.get("path", "?")), "a readable certificate",
+                        str(problem.get("error", "")), FAIL,
+                        "look at the file on %s (openssl x509 -noout -enddate -in <it>); restore it from a backup "
+                        "(backup.yml) or renew it" % host))
+    if certs and not rows:
+        first = min(certs, key=lambda c: int(c["days_left"]))
+        rows.append(row(check, host, expected, "%d certificate(s); the first to expire: %s, %s" % (
+            len(certs), first.get("source") or first.get("path"), _cert_actual(first)), PASS))
+    return rows
+
+
 # --- report ----------------------------------------------------------------------------------------
 
 

@@ -484,7 +484,8 @@ def test_filters_wrap_value_errors():
     from ansible_collections.aiplatform.cluster.plugins.filter.verify import FilterModule
 
     filters = FilterModule().filters()
-    assert sorted(filters) == ["verify_cluster", "verify_html", "verify_markdown", "verify_report", "verify_text"]
+    assert sorted(filters) == ["verify_certificates", "verify_cluster", "verify_html", "verify_markdown",
+                               "verify_report", "verify_text"]
     rows = filters["verify_cluster"](EXPECTED, text("nodes_healthy.json"), text("pods_healthy.json"),
                                      text("pvc_bound.json"), text("storageclass.json"), extra=EXTRA[:1])
     report = filters["verify_report"](rows, "lab")

@@ -48,10 +48,11 @@ def by_name(name):
     return found[0]
 
 
-def test_three_plays_all_tagged_verify():
+def test_four_plays_all_tagged_verify():
     assert ENTRIES[0] == {"name": "Check the inventory", "ansible.builtin.import_playbook": "guard.yml"}
     assert len(ENTRIES) == len(PLAYS) + 1
-    assert [p["hosts"] for p in PLAYS] == ["kube_control_plane[0]", "k8s_cluster", "kube_control_plane[0]"]
+    assert [p["hosts"] for p in PLAYS] == ["kube_control_plane[0]", "k8s_cluster", "k8s_cluster:registry",
+                                           "kube_control_plane[0]"]
     for play in PLAYS:
         assert "verify" in play["tags"], play["name"]
         assert play["gather_facts"] is False, play["name"]
@@ -76,7 +77,8 @@ def test_commands_and_probes_read_state_in_check_mode_without_change():
 
 def test_no_task_changes_anything_on_the_nodes():
     allowed = {"ansible.builtin.stat", "ansible.builtin.slurp", "ansible.builtin.set_fact", "ansible.builtin.debug",
-               "ansible.builtin.fail", "ansible.builtin.file", "ansible.builtin.copy"} | set(PROBES)
+               "ansible.builtin.fail", "ansible.builtin.file", "ansible.builtin.copy",
+               "aiplatform.cluster.cert_expiry"} | set(PROBES)
     for task in all_tasks():
         assert module(task) in allowed, task["name"]
         if module(task) in ("ansible.builtin.file", "ansible.builtin.copy"):
@@ -85,7 +87,7 @@ def test_no_task_changes_anything_on_the_nodes():
 
 def test_tasks_on_the_control_machine_do_not_become_root():
     local = [t for t in all_tasks() if t.get("delegate_to") == "localhost"]
-    assert len(local) == 2
+    assert len(local) == 3  # the report directory and files; the site CA's expiry
     for task in local:
         assert task.get("become") is False, task["name"]
 
@@ -102,7 +104,7 @@ def test_report_files_0640_next_to_the_preflight_report():
     directory = by_name("Create the report directory")
     assert directory["ansible.builtin.file"]["mode"] == "0750"
     assert directory["check_mode"] is False and directory["changed_when"] is False
-    report_vars = PLAYS[2]["vars"]
+    report_vars = PLAYS[-1]["vars"]
     assert "preflight_report_dir" in report_vars["__verify_report_dir"]
     assert "aiplatform_report_dir" in report_vars["__verify_report_dir"]
     assert "'/.aiplatform')) ~ '/reports'" in report_vars["__verify_report_dir"]
@@ -123,7 +125,7 @@ def test_report_header_names_the_config_and_leaves_the_time_to_the_filter():
 
 
 def test_fails_only_at_the_very_end_after_the_report():
-    report = list(tasks(PLAYS[2]["tasks"]))
+    report = list(tasks(PLAYS[-1]["tasks"]))
     names = [t["name"] for t in report]
     assert names[-1] == "Stop on failed checks"
     assert names.index("Write the report (Markdown, HTML, JSON)") < names.index("The table") < names.index("Summary")
@@ -210,13 +212,15 @@ def test_rows_built_here_have_the_keys_validate_rows_takes():
 def test_filters_used_exist():
     from ansible_collections.aiplatform.cluster.plugins.filter.verify import FilterModule
 
-    used = set(re.findall(r"aiplatform\.cluster\.(\w+)", TEXT))
-    assert used == {"verify_cluster", "verify_report", "verify_markdown", "verify_html", "verify_text"}
+    used = set(re.findall(r"aiplatform\.cluster\.(\w+)", TEXT)) - {"cert_expiry"}  # a module
+    assert used == {"verify_cluster", "verify_report", "verify_markdown", "verify_html", "verify_text",
+                    "verify_certificates"}
     assert used <= set(FilterModule().filters())
 
 
 @pytest.mark.parametrize("name", ["verify_warn_only", "verify_report_dir", "verify_namespaces",
-                                  "verify_storage_warn_percent", "verify_storage_fail_percent"])
+                                  "verify_storage_warn_percent", "verify_storage_fail_percent",
+                                  "verify_cert_warn_days", "verify_cert_fail_days"])
 def test_inputs_are_read_with_a_default(name):
     # inventory or -e may set them; play vars would hide the inventory's value
     assert re.search(r"\b%s \| default\(" % name, TEXT), name
