@@ -145,6 +145,8 @@ def main():
         "-o", "APT::Get::AllowUnauthenticated=false",
         "-o", "Debug::NoLocking=true",
         "-o", "Acquire::Languages=none",
+        # The APT state lives in the site's work directory, which APT's sandbox user may not reach.
+        "-o", "APT::Sandbox::User=root",
     ]
     env = {"LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 

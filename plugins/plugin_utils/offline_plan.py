@@ -336,6 +336,17 @@ def plan(site):
             out.problems.append("accelerators.ascend_docker_runtime_package %s is not built for %s, the architecture of "
                                 "NPU nodes. Fix: provide the installer of that architecture" % (installer, ", ".join(wrong)))
 
+    # Nodes never reach out: every image keeps its upstream name and containerd resolves it through the
+    # site registry (hosts.toml per upstream, local registry first). An upstream without such an entry
+    # would be pulled from the internet.
+    pull_order = site.get("pull_order")
+    if pull_order is not None:
+        for registry in sorted(set(image_ref(r["name"])[0] for r in out.rows.values() if r["kind"] == "image")):
+            endpoints = pull_order.get(registry) or []
+            if not endpoints or endpoints[0].get("kind") != "local":
+                out.problems.append("images of %s are not resolved through the site registry (registry.public lacks "
+                                    "it, or registry.local is off): nodes would pull them from %s. Fix: add %s to "
+                                    "registry.public and enable registry.local" % (registry, registry, registry))
     artifacts = sorted(out.rows.values(), key=lambda r: (r["kind"], r["name"], r["arch"]))
     for row in artifacts:
         if row["kind"] == "image" and row["arch"] == "all" and row["size"] is not None and row["size_basis"] == "typical":

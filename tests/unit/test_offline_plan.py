@@ -214,3 +214,22 @@ def test_repositories():
     assert op.kubernetes_repo_url("https://mirror.example/k8s/", "1.31.4") == "https://mirror.example/k8s/v1.31/deb/"
     assert op.kubernetes_repo_url("", "v1.30.2").endswith("/v1.30/deb/")
     assert op.parse_images_list("W0101 warning\nregistry.k8s.io/pause:3.10\n") == ["registry.k8s.io/pause:3.10"]
+
+
+def test_offline_every_image_resolves_through_the_site_registry():
+    # The config's registry section as the inventory plugin turns it into containerd's pull order.
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import image_pull_order
+    site = dlws_site()
+    registry = {"local": {"enabled": True}, "public": ["docker.io", "registry.k8s.io", "quay.io", "nvcr.io", "ghcr.io"]}
+    site["pull_order"] = image_pull_order(registry, {})
+    found = op.plan(site)["problems"]
+    # The Ascend device plugin's registry is not a default upstream: its pulls would leave the site.
+    assert [p for p in found if "swr.cn-south-1.myhuaweicloud.com" in p and "registry.public" in p]
+    assert not [p for p in found if "images of registry.k8s.io" in p]
+    registry["public"].append("swr.cn-south-1.myhuaweicloud.com")
+    site["pull_order"] = image_pull_order(registry, {})
+    site["extra_images"] = []
+    assert [p for p in op.plan(site)["problems"] if "not resolved through the site registry" in p] == \
+        ["images of registry.example are not resolved through the site registry (registry.public lacks it, or "
+         "registry.local is off): nodes would pull them from registry.example. Fix: add registry.example to "
+         "registry.public and enable registry.local"]
