@@ -13,6 +13,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.aiplatform.cluster.plugins.module_utils import offline
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import offline_plan
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
 
 
 def _apt_sources(os_name, arch, mirror, keyring):
@@ -41,6 +43,17 @@ def _fact_target(facts):
                                offline.fact_arch(facts.get("architecture")))
 
 
+def _hosts(nodes):
+    """{host: {node_os, node_arch, node_accelerator}} of host vars (the plan needs nothing else)."""
+    return dict((n.get("inventory_hostname", "?"), {"node_os": n.get("node_os"), "node_arch": n.get("node_arch"),
+                                                    "node_accelerator": n.get("node_accelerator") or {}})
+                for n in nodes)
+
+
+def _plan_wrap(function):
+    return filter_errors("offline plan", function, (ValueError, KeyError))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -55,4 +68,10 @@ class FilterModule(object):
             "offline_fact_target": _fact_target,
             "offline_push_target": offline.push_target,
             "offline_layout_refs": offline.layout_refs,
+            "offline_hosts": _hosts,
+            "offline_plan": _plan_wrap(offline_plan.plan),
+            "offline_plan_markdown": offline_plan.markdown,
+            "offline_plan_problems": offline_plan.problems,
+            "kubernetes_sandbox_image": _plan_wrap(offline_plan.sandbox_image),
+            "kubernetes_package_repo": _plan_wrap(offline_plan.kubernetes_repo_url),
         }

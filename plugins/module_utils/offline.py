@@ -269,7 +269,7 @@ def package_artifacts(results):
         for pkg in result.get("packages", []):
             out.append({"kind": "package", "target": target, "name": pkg["name"], "version": pkg["version"],
                         "arch": pkg["arch"], "source": pkg["source"], "sha256": pkg["sha256"],
-                        "path": "packages/%s/%s" % (target, pkg["filename"])})
+                        "path": "packages/%s/%s" % (target, pkg["filename"]), "size": pkg.get("size")})
     return out
 
 

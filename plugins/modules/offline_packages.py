@@ -20,7 +20,8 @@ description:
   - The base system (priority C(required), C(Essential) packages and their dependencies) is assumed present on
     every node, so it is not downloaded.
   - Makes I(dest) a flat APT repository (C(Packages), C(Packages.gz), C(Release), C(InRelease) signed with the
-    bundle key in I(gnupg_home)). Files no longer needed are removed; the index is rewritten only when the set of
+    bundle key in I(gnupg_home)). Files of C(file:) sources (a mirror on a local disk) are copied in. Files no
+    longer needed are removed; the index is rewritten only when the set of
     packages changed, so a second run reports no change.
 author:
   - aiplatform.cluster contributors (@aiplatform)
@@ -94,6 +95,9 @@ packages:
 
 import glob
 import os
+import shutil
+
+from ansible.module_utils.six.moves.urllib.parse import unquote
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.cluster.plugins.module_utils.offline import (
@@ -141,6 +145,8 @@ def main():
         "-o", "APT::Get::AllowUnauthenticated=false",
         "-o", "Debug::NoLocking=true",
         "-o", "Acquire::Languages=none",
+        # The APT state lives in the site's work directory, which APT's sandbox user may not reach.
+        "-o", "APT::Sandbox::User=root",
     ]
     env = {"LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 
@@ -175,6 +181,11 @@ def main():
             os.rmdir(path) if not os.listdir(path) else None
         elif os.path.exists(path):
             os.remove(path)
+    for item in wanted:
+        # APT uses files of file: sources (a mirror on a local disk) in place: copy them in.
+        target = os.path.join(dest, item["filename"])
+        if item["uri"].startswith("file:") and not os.path.exists(target):
+            shutil.copyfile(os.path.normpath(unquote(item["uri"][len("file:"):])), target)
     names = set(item["filename"] for item in wanted)
     missing = sorted(n for n in names if not os.path.exists(os.path.join(dest, n)))
     if missing:

@@ -44,3 +44,14 @@ def test_images_come_from_the_site_registry(host):
     pause = host.run("ctr -n verify images pull --hosts-dir /etc/containerd/certs.d --user %s "
                      "registry.k8s.io/pause:3.10", CREDS)
     assert pause.rc == 0, pause.stderr
+
+
+def test_kubernetes_packages_came_from_the_bundle_pinned_and_held(host):
+    for name in ("kubeadm", "kubelet", "kubectl"):
+        assert host.check_output(name) == "%s v1.31.4" % name  # the stand-in prints its version
+        policy = host.check_output("apt-cache policy %s", name)
+        assert "Installed: 1.31.4-1.1" in policy and REPO + "/debian12-amd64" in policy, policy
+    for name in ("cri-tools", "kubernetes-cni"):
+        assert host.package(name).is_installed
+    held = host.check_output("apt-mark showhold").split()
+    assert {"kubeadm", "kubelet", "kubectl", "cri-tools"} <= set(held), held

@@ -1,5 +1,6 @@
 """The repository node: verified bundle in place, repository served, images in the registry."""
 import json
+import os
 
 testinfra_hosts = ["off-repo-01"]
 
@@ -21,6 +22,12 @@ def test_manifest_lists_every_artifact_with_sha256(host):
     assert all(len(a["sha256"]) == 64 and a["name"] and a["source"] for a in manifest["artifacts"])
     names = {a["name"] for a in manifest["artifacts"]}
     assert {"containerd", "docker-registry", "chrony", "haproxy", "docker.io/aiplatform/hello:1"} <= names
+    # The Kubernetes packages at the pinned version (the stand-in repository also has 1.31.0), the control-plane images.
+    versions = {a["name"]: a["version"] for a in manifest["artifacts"] if a["kind"] == "package"}
+    assert versions["kubeadm"] == versions["kubelet"] == versions["kubectl"] == "1.31.4-1.1", versions
+    assert {"cri-tools", "kubernetes-cni"} <= set(versions)
+    assert {"registry.k8s.io/kube-apiserver:v1.31.4", "registry.k8s.io/etcd:3.5.15-0",
+            "registry.k8s.io/coredns/coredns:v1.11.3"} <= names
     # The pod network's images come with the bundle (cluster.cni defaults to flannel).
     assert {"ghcr.io/flannel-io/flannel:v0.27.4", "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1"} <= names
 
@@ -31,3 +38,14 @@ def test_images_are_in_the_registry(host):
     repositories = json.loads(catalog)["repositories"]
     assert "docker.io/aiplatform/hello" in repositories and "registry.k8s.io/pause" in repositories
     assert "ghcr.io/flannel-io/flannel" in repositories
+    assert {"registry.k8s.io/kube-apiserver", "registry.k8s.io/etcd", "registry.k8s.io/coredns/coredns"} <= set(repositories)
+
+
+def test_the_plan_was_written_before_the_build():
+    artifacts = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "artifacts", "offline")
+    with open(os.path.join(artifacts, "plan.json")) as handle:
+        plan = json.load(handle)
+    assert plan["problems"] == [] and plan["targets"] == ["debian12-amd64"]
+    assert "kubeadm=1.31.4-*" in plan["packages"]["kubernetes"] and "registry.k8s.io/pause:3.10" in plan["images"]
+    with open(os.path.join(artifacts, "plan.md")) as handle:
+        assert "registry.k8s.io/kube-apiserver:v1.31.4" in handle.read()
