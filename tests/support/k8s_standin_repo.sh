@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # A signed APT repository in the Kubernetes package repository's layout (<root>/v<minor>/deb/, flat,
 # Release.key beside InRelease), holding stand-in kubeadm, kubelet, kubectl, cri-tools and
 # kubernetes-cni built with dpkg-deb: each installs a script printing its version (kubelet also a
