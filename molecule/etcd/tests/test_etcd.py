@@ -165,6 +165,7 @@ def test_a_corrupt_snapshot_with_matching_sums_stops_the_restore_before_anything
     assert rc != 0
     assert "files match SHA256SUMS" in out  # the sums passed: etcd's check stopped it
     assert "Restore the snapshot into a new data directory" in out and "Stop the static pods" not in out
+    assert "expected sha256" in out  # etcd's own check of the snapshot's hash
     assert _etcd_state(host) == before  # no restored directory, no staging copy, etcd never stopped
     assert _get(host, "after-backup") == "lost"
 
