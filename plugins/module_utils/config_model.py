@@ -684,6 +684,7 @@ def _group_vars(config, model):
         "platform_cluster": cluster,
         "platform_network": network,
         "platform_storage": storage,
+        "platform_backup": config.get("backup", {}),
         "platform_registry": registry,
         "platform_registry_host": registry_hosts[0] if registry_hosts else "",
         "platform_mirrors": mirrors,

@@ -303,6 +303,23 @@ SCHEMA = M(
             },
             default={},
         ),
+        "backup": M(
+            "Scheduled etcd snapshots on the control-plane nodes (docs/lifecycle.md). They stay on the node: "
+            "`playbooks/backup.yml` takes the full backup to the control machine.",
+            {
+                "schedule": F("str", "When each control-plane node snapshots its etcd member (systemd `OnCalendar`, "
+                                     "e.g. `daily` or `*-*-* 02:00:00`; checked with `systemd-analyze calendar` "
+                                     "before anything changes). Empty: no scheduled snapshots (the timer is removed, "
+                                     "the snapshots already taken stay).", default="*-*-* 02:00:00"),
+                "keep": F("int", "Scheduled snapshots kept on each node; older ones are deleted after each new one.",
+                          default=7, minimum=1, maximum=1000),
+                "dir": F("safe_path", "Where the scheduled snapshots are written on each control-plane node: root, "
+                                      "0700, each snapshot 0600 (a snapshot holds every Secret of the cluster). "
+                                      "Give it the disk for `keep` snapshots of the etcd database.",
+                         default="/var/backups/aiplatform/etcd"),
+            },
+            default={},
+        ),
         "registry": M(
             "Image registries, in pull order: local, then company, then public.",
             {

@@ -299,8 +299,8 @@ def covered(path, patterns):
 
 
 def test_the_stages_are_stamped():
-    assert stamped_roles() == ["ascend_runtime", "container_runtime", "nfs", "node_init", "nvidia_runtime", "pki",
-                               "registry"]
+    assert stamped_roles() == ["ascend_runtime", "container_runtime", "etcd_backup", "nfs", "node_init",
+                               "nvidia_runtime", "pki", "registry"]
 
 
 @pytest.mark.parametrize("role", stamped_roles())
