@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites, nfs
+from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites, nfs, platform_manifests
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
     HAS_NETADDR,
@@ -627,8 +627,13 @@ def proxied_upstream(url):
     return "docker.io" if host in ("registry-1.docker.io", "index.docker.io") else host
 
 
-def image_pull_order(registry, mirrors):
+def image_pull_order(registry, mirrors, images=()):
     """Endpoints per upstream registry: local registry, company registry, mirrors, upstream.
+
+    The upstreams are ``registry.public``, the registries of ``mirrors.images``, a pull-through
+    cache's upstream, and the registries of ``images`` (the images the collection's own manifests
+    run, so that a registry such as the Ascend device plugin's is resolved through the site
+    registry without the user having to know it).
 
     The local registry keeps every upstream's images under the upstream's name
     (``<local>/docker.io/library/busybox``), so one registry serves them all without
@@ -640,7 +645,8 @@ def image_pull_order(registry, mirrors):
     company = registry.get("company", {})
     proxied = proxied_upstream(local["proxy_remote_url"]) if local.get("proxy_remote_url") else None
     upstreams = list(registry.get("public", []))
-    for upstream in list(mirrors.get("images", {})) + ([proxied] if proxied else []):
+    own = [image.split("/", 1)[0] for image in images if "/" in image and "." in image.split("/", 1)[0]]
+    for upstream in list(mirrors.get("images", {})) + ([proxied] if proxied else []) + own:
         if upstream not in upstreams:
             upstreams.append(upstream)
     for upstream in upstreams:
@@ -689,7 +695,7 @@ def _group_vars(config, model):
         "platform_registry_host": registry_hosts[0] if registry_hosts else "",
         "platform_mirrors": mirrors,
         "platform_offline": offline,
-        "platform_image_pull_order": image_pull_order(registry, mirrors),
+        "platform_image_pull_order": image_pull_order(registry, mirrors, platform_manifests.IMAGES.values()),
         "platform_container_runtime": config.get("container_runtime", {}),
         "platform_accelerators": config.get("accelerators", {}),
         "platform_services": config.get("services", {}),

@@ -305,6 +305,15 @@ def test_local_registry_keeps_each_upstream_under_its_name():
     assert order["registry.k8s.io"][0] == {"kind": "local", "path": "registry.k8s.io"}
 
 
+def test_registries_of_the_collections_own_images_resolve_through_the_site_registry():
+    # The Ascend device plugin's registry is in no default list: the manifests' images make it an upstream.
+    config = mutate(("registry", "public"), ["docker.io"])
+    order = run(config).model.group_vars["all"]["platform_image_pull_order"]
+    for upstream in ("swr.cn-south-1.myhuaweicloud.com", "nvcr.io", "quay.io", "registry.k8s.io"):
+        assert order[upstream][0] == {"kind": "local", "path": upstream}
+        assert order[upstream][-1] == {"kind": "public", "host": upstream}
+
+
 @pytest.mark.parametrize("url, upstream", [
     ("https://registry-1.docker.io", "docker.io"),
     ("https://index.docker.io/", "docker.io"),
