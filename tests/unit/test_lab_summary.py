@@ -41,3 +41,26 @@ def test_stage_rows_without_skips_are_as_before():
     rows = lab._stage_rows([["Shared storage", 3]])
     assert rows == [("Shared storage", "for real, without exporting or mounting (3 tasks)",
                      "this kernel has no NFS server or client")]
+
+
+def _hosts(nets, ips):
+    return dict(("n%d" % i, {"node_ip": ip, "platform_network": {"node_networks": nets}}) for i, ip in enumerate(ips))
+
+
+def test_lab_subnet_is_the_configs_node_network():
+    assert lab.lab_subnet(_hosts(["172.31.240.0/24"], ["172.31.240.11"])) == "172.31.240.0/24"
+
+
+def test_lab_subnet_without_node_networks_is_the_24_around_the_nodes():
+    ips = ["172.31.250.11", "172.31.250.15"]
+    assert lab.lab_subnet(_hosts(["%s/32" % ip for ip in ips], ips)) == "172.31.250.0/24"
+
+
+def test_lab_subnet_refuses_nodes_outside_one_24():
+    ips = ["172.31.250.11", "172.31.251.15"]
+    try:
+        lab.lab_subnet(_hosts(["%s/32" % ip for ip in ips], ips))
+    except SystemExit as exc:
+        assert "n1 is outside it: set network.node_networks" in str(exc)
+    else:
+        raise AssertionError("no refusal")
