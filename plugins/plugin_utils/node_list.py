@@ -70,7 +70,8 @@ def shares_without(shares, hostvars, names):
 
 def _verbs(direction):
     if direction not in ("add", "remove"):
-        raise ValueError("node_list_plan: direction is %r; it must be 'add' or 'remove'" % (direction,))
+        raise ValueError("direction is %r; it must be 'add' or 'remove' (playbooks/node_list.yml takes it from "
+                         "node_list_direction, which scale.yml and remove_node.yml set)" % (direction,))
     return ("gains", "admits", "to") if direction == "add" else ("drops", "stops admitting", "no longer to")
 
 
