@@ -241,3 +241,25 @@ def test_node_list_playbook_runs_each_role_entry_and_every_plan_part_has_a_play(
         assert re.search(r"name: aiplatform\.cluster\.%s\s+tasks_from: node_list" % role, text), role
     for part in node_list.PARTS:
         assert "aiplatform_node_list_%s" % part in text, part
+
+
+# --- the node lists keep the inventory's order -----------------------------------------------------------------
+
+ORDERED = {"node_init": ["node_init_hosts_nodes", "node_init_firewall_closed_sources"],
+           "ascend_runtime": ["ascend_runtime_rank_table_nodes"], "kubeadm": ["kubeadm_control_plane"]}
+
+
+@pytest.mark.parametrize("role", sorted(ORDERED))
+def test_node_lists_never_go_through_a_set(role):
+    """Ansible's `difference` filter is a set difference: its order changes from run to run (hash seeds), which
+    rewrote the /etc/hosts block on every run (molecule cluster's idempotence found it) and would change which
+    node kubeadm takes for the first control-plane node. The lists leave nodes out with reject('in', ...)."""
+    path = os.path.join(ROOT, "roles", role, "defaults")
+    files = [os.path.join(d, f) for d, _s, fs in os.walk(path) for f in fs if f.endswith(".yml")]
+    defaults = {}
+    for name in files:
+        with open(name) as handle:
+            defaults.update(yaml.safe_load(handle) or {})
+    for var in ORDERED[role]:
+        assert "difference(" not in defaults[var], (role, var, defaults[var])
+        assert "reject('in'," in defaults[var], (role, var, defaults[var])
