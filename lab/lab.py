@@ -13,6 +13,7 @@ config stays the single source of truth: each node gets its IP, its host name, t
 image of its `os`, and a sudo user (not root) with an SSH key, listening on the
 configured SSH port. Nothing here is reachable from outside this machine.
 """
+import ipaddress
 import json
 import os
 import subprocess
@@ -66,8 +67,23 @@ def ensure_key():
         return handle.read().strip()
 
 
+def lab_subnet(hosts):
+    """The docker network of the lab: the config's first node network; when the config leaves
+    network.node_networks unset (one /32 per node), the /24 around the nodes' IPs."""
+    first = hosts[next(iter(hosts))]
+    subnet = first["platform_network"]["node_networks"][0]
+    if ipaddress.ip_network(subnet, strict=False).num_addresses > 1:
+        return subnet
+    net = ipaddress.ip_network("%s/24" % first["node_ip"], strict=False)
+    outside = sorted(n for n, hv in hosts.items() if ipaddress.ip_address(hv["node_ip"]) not in net)
+    if outside:
+        sys.exit("lab: without network.node_networks the lab puts every node in %s; %s %s outside it: set "
+                 "network.node_networks" % (net, ", ".join(outside), "is" if len(outside) == 1 else "are"))
+    return str(net)
+
+
 def ensure_network(hosts):
-    subnet = hosts[next(iter(hosts))]["platform_network"]["node_networks"][0]
+    subnet = lab_subnet(hosts)
     found = sh("docker", "network", "inspect", NETWORK, "-f", "{{ (index .IPAM.Config 0).Subnet }}", check=False)
     if found.returncode == 0:
         if found.stdout.strip() != subnet:

@@ -60,3 +60,26 @@ def test_summary_reads_the_callback_json(tmp_path, capsys):
 def test_summary_without_the_json_says_why(tmp_path, capsys):
     assert lab.summary(str(tmp_path / "missing.json")) == 1
     assert "was the callback aiplatform.cluster.stage_summary enabled?" in capsys.readouterr().out
+
+
+def _hosts(nets, ips):
+    return dict(("n%d" % i, {"node_ip": ip, "platform_network": {"node_networks": nets}}) for i, ip in enumerate(ips))
+
+
+def test_lab_subnet_is_the_configs_node_network():
+    assert lab.lab_subnet(_hosts(["172.31.240.0/24"], ["172.31.240.11"])) == "172.31.240.0/24"
+
+
+def test_lab_subnet_without_node_networks_is_the_24_around_the_nodes():
+    ips = ["172.31.250.11", "172.31.250.15"]
+    assert lab.lab_subnet(_hosts(["%s/32" % ip for ip in ips], ips)) == "172.31.250.0/24"
+
+
+def test_lab_subnet_refuses_nodes_outside_one_24():
+    ips = ["172.31.250.11", "172.31.251.15"]
+    try:
+        lab.lab_subnet(_hosts(["%s/32" % ip for ip in ips], ips))
+    except SystemExit as exc:
+        assert "n1 is outside it: set network.node_networks" in str(exc)
+    else:
+        raise AssertionError("no refusal")
