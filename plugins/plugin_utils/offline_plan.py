@@ -171,6 +171,9 @@ class _Plan(object):
     def __init__(self, previous):
         self.rows = {}
         self.problems = []
+        # The problems that also matter where the bundle is used (site.yml stops on them too): the
+        # others concern the download only.
+        self.site_problems = []
         self.notes = []
         self.previous = previous or {}
 
@@ -209,7 +212,9 @@ def plan(site):
 
     Returns {"kubernetes_version", "arches", "targets", "artifacts": [...], "images": [...],
     "packages": {"os": [...], "kubernetes": [...], "nvidia": [...]}, "size": bytes, "problems": [...],
-    "notes": [...]}. ``problems`` stop the build; ``notes`` say what the plan could not see.
+    "site_problems": [...], "notes": [...]}. ``problems`` stop the build; ``site_problems`` (a part of them:
+    an image registry the nodes would reach out to, an installer of another architecture) stop site.yml too;
+    ``notes`` say what the plan could not see.
     """
     hosts = site.get("hosts") or {}
     version = site.get("kubernetes_version") or "1.31.4"
@@ -333,8 +338,9 @@ def plan(site):
         word = {"amd64": "x86_64", "arm64": "aarch64"}
         wrong = [a for a in _installer_arches(npu_hosts, hosts) if word[a] not in installer and a not in installer]
         if wrong and any(w in installer for w in ("x86_64", "aarch64", "amd64", "arm64")):
-            out.problems.append("accelerators.ascend_docker_runtime_package %s is not built for %s, the architecture of "
-                                "NPU nodes. Fix: provide the installer of that architecture" % (installer, ", ".join(wrong)))
+            out.site_problems.append("accelerators.ascend_docker_runtime_package %s is not built for %s, the architecture "
+                                     "of NPU nodes. Fix: provide the installer of that architecture"
+                                     % (installer, ", ".join(wrong)))
 
     # Nodes never reach out: every image keeps its upstream name and containerd resolves it through the
     # site registry (hosts.toml per upstream, local registry first). An upstream without such an entry
@@ -344,9 +350,9 @@ def plan(site):
         for registry in sorted(set(image_ref(r["name"])[0] for r in out.rows.values() if r["kind"] == "image")):
             endpoints = pull_order.get(registry) or []
             if not endpoints or endpoints[0].get("kind") != "local":
-                out.problems.append("images of %s are not resolved through the site registry (registry.public lacks "
-                                    "it, or registry.local is off): nodes would pull them from %s. Fix: add %s to "
-                                    "registry.public and enable registry.local" % (registry, registry, registry))
+                out.site_problems.append("images of %s are not resolved through the site registry (registry.public "
+                                         "lacks it, or registry.local is off): nodes would pull them from %s. Fix: add "
+                                         "%s to registry.public and enable registry.local" % (registry, registry, registry))
     artifacts = sorted(out.rows.values(), key=lambda r: (r["kind"], r["name"], r["arch"]))
     for row in artifacts:
         if row["kind"] == "image" and row["arch"] == "all" and row["size"] is not None and row["size_basis"] == "typical":
@@ -365,7 +371,8 @@ def plan(site):
                          "nvidia": dict((a, nvidia_repo_url(mirrors.get("nvidia_packages"), a)) for a in arches)
                          if gpu_hosts else {}},
         "size": sum(r["size"] or 0 for r in artifacts),
-        "problems": out.problems,
+        "problems": out.problems + out.site_problems,
+        "site_problems": out.site_problems,
         "notes": out.notes,
     }
 
@@ -397,8 +404,9 @@ def _merge(base, override):
 
 
 def problems(manifest, the_plan):
-    """What the plan needs that a bundle's manifest lacks, each naming the artifact and what needs it."""
-    found = []
+    """What the plan needs that a bundle's manifest lacks, each naming the artifact and what needs it, after the
+    plan's own problems that matter where the bundle is used (``site_problems``)."""
+    found = list(the_plan.get("site_problems", []))
     have_images = set(i.get("name") for i in manifest.get("artifacts", []) if i.get("kind") == "image")
     have = {}
     for item in manifest.get("artifacts", []):

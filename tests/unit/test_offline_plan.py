@@ -236,3 +236,18 @@ def test_offline_every_image_resolves_through_the_site_registry():
         ["images of registry.example are not resolved through the site registry (registry.public lacks it, or "
          "registry.local is off): nodes would pull them from registry.example. Fix: add registry.example to "
          "registry.public and enable registry.local"]
+
+
+def test_site_yml_stops_on_an_unrouted_registry_even_with_a_complete_bundle():
+    # offline_plan_problems (roles/offline, site.yml) compares the bundle with the plan: a bundle that holds
+    # every artifact still stops the run when nodes would pull an image from outside; a missing key pin
+    # (a problem of the download only) does not.
+    from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import image_pull_order
+    site = dlws_site()
+    site["pull_order"] = image_pull_order({"local": {"enabled": True}, "public": ["docker.io"]}, {})
+    plan = op.plan(site)
+    assert plan["site_problems"] and set(plan["site_problems"]) <= set(plan["problems"])
+    found = op.problems(_manifest_of(plan), plan)
+    assert found == plan["site_problems"]
+    assert any("images of registry.k8s.io are not resolved through the site registry" in p for p in found)
+    assert not any("key_sha256" in p for p in found)
