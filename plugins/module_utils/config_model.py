@@ -667,7 +667,10 @@ def image_pull_order(registry, mirrors, images=()):
 def _group_vars(config, model):
     cluster = dict(config.get("cluster", {}))
     control = model.groups["kube_control_plane"]
-    if not cluster.get("control_plane_endpoint") and control:
+    # One control-plane node: the endpoint is that node. Several: left empty, so that the kubeadm role uses the
+    # endpoint of cluster.ha_mode (the local proxy on every node, or kube-vip's virtual IP) rather than
+    # pinning every node to the first control-plane node.
+    if not cluster.get("control_plane_endpoint") and len(control) == 1:
         first = model.hosts[control[0]]
         cluster["control_plane_endpoint"] = "%s:%d" % (first.get("node_ip", first["ansible_host"]),
                                                        cluster.get("api_port", 6443))

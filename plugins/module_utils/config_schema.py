@@ -218,7 +218,9 @@ SCHEMA = M(
                                         default="1.31.4", legacy="DLWS: `k8s-gitbranch`"),
                 "api_port": F("port", "API server port.", default=6443, legacy="DLWS: `k8sAPIport`"),
                 "control_plane_endpoint": F("str", "`host:port` clients use for the API server (a VIP or DNS name "
-                                                   "for HA). Default: first control-plane node's `ip:api_port`."),
+                                                   "for HA). Default: with one control-plane node, its `ip:api_port`; with several, "
+                                                   "the endpoint of `ha_mode` (`127.0.0.1:6444` through the local "
+                                                   "proxy, or `vip:api_port`)."),
                 "ha_mode": F("str", "How nodes reach the API servers when there are several control-plane nodes and no "
                                     "`control_plane_endpoint`: `local-proxy` (haproxy on every node on 127.0.0.1) or "
                                     "`kube-vip` (a virtual IP, `vip`, held by one control-plane node at a time).",

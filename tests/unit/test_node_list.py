@@ -118,7 +118,7 @@ def test_control_plane_changes_update_haproxy_only_where_it_runs():
     proxied = sorted(h for h, parts in hosts.items() if "local_proxy" in parts)
     assert proxied == ["cp-01", "cp-02", "gpu-01", "store-01"]
     assert hosts["gpu-01"]["local_proxy"] == "haproxy's API backends gains cp-03"
-    # the plugin fills cluster.control_plane_endpoint: then no haproxy runs (roles/kubeadm/tasks/prepare.yml)
+    # an explicit cluster.control_plane_endpoint: then no haproxy runs (roles/kubeadm/tasks/prepare.yml)
     hostvars, groups = site(nodes)
     assert not [h for h, parts in node_list.plan(hostvars, groups, ["cp-03"], "add")["hosts"].items()
                 if "local_proxy" in parts]

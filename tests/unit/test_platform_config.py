@@ -299,6 +299,21 @@ def test_group_vars():
         "10.1.0.11/32", "10.1.0.21/32", "10.1.0.31/32", "10.1.0.41/32"]
 
 
+@pytest.mark.parametrize("ha", [{}, {"ha_mode": "kube-vip", "vip": "10.1.0.100"}])
+def test_several_control_plane_nodes_leave_the_endpoint_to_ha_mode(ha):
+    # Filled with the first control-plane node, the endpoint would switch off the local proxy and kube-vip
+    # (roles/kubeadm/tasks/prepare.yml) and tie every node to that one API server.
+    config = mutate(("nodes", 1, "roles"), ["control_plane", "worker"])
+    config["nodes"][2]["roles"] = ["control_plane", "worker"]
+    config["cluster"].update(ha)
+    result = run(config)
+    assert not error_texts(result)
+    assert result.model.groups["kube_control_plane"] == ["cp-01", "gpu-01", "npu-01"]
+    assert "control_plane_endpoint" not in result.model.group_vars["all"]["platform_cluster"]
+    config["cluster"]["control_plane_endpoint"] = "api.ai.example:6443"
+    assert run(config).model.group_vars["all"]["platform_cluster"]["control_plane_endpoint"] == "api.ai.example:6443"
+
+
 def test_local_registry_keeps_each_upstream_under_its_name():
     order = run(BASE).model.group_vars["all"]["platform_image_pull_order"]
     assert order["docker.io"][0] == {"kind": "local", "path": "docker.io"}
