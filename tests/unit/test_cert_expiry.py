@@ -116,7 +116,7 @@ def test_days_left_and_status_with_the_default_thresholds(site, days, status):
 def test_the_site_ca_is_a_ca(site):
     ca = ce.pem_certificates(pem(site, "ca"))[0]
     assert ca["is_ca"] is True and ca["subject"] == ca["issuer"]
-    assert ce.days_left(ca["not_after"], now()) == 3649
+    assert ce.days_left(ca["not_after"], now()) in (3649, 3650)  # 3650 within the second it was issued
 
 
 @pytest.mark.parametrize("days, warn, fail, status", [
@@ -199,9 +199,13 @@ def test_module_reads_files_kubeconfigs_and_the_kubelets_rotated_certificate(sit
     (kubelet_pki / "kubelet-client-2030.pem").write_text(pem(site, "d400") + key)
     os.symlink("kubelet-client-2030.pem", str(kubelet_pki / "kubelet-client-current.pem"))
     (k8s / "kubelet.conf").write_text(kubeconfig(cert_file=kubelet_pki / "kubelet-client-current.pem", key_pem=key))
+    # A second after the last of them was issued: whole days left are each validity - 1 (now() could fall in the
+    # second of issuance, which leaves the full validity).
+    issued = max(ce.pem_certificates(pem(site, name))[0]["not_before"] for name in ("d3", "d20", "d400", "ca"))
     certs, missing, problems = module.read_paths(
         [str(k8s / "pki" / "*.crt"), str(k8s / "pki" / "etcd" / "*.crt"), str(k8s / "admin.conf"),
-         str(k8s / "scheduler.conf"), str(k8s / "super-admin.conf*"), str(k8s / "kubelet.conf")], now(), 30, 7)
+         str(k8s / "scheduler.conf"), str(k8s / "super-admin.conf*"), str(k8s / "kubelet.conf")],
+        issued + datetime.timedelta(seconds=1), 30, 7)
     by_source = dict((c["source"], c) for c in certs)
     assert sorted((os.path.relpath(s, str(tmp_path)), c["days_left"], c["status"]) for s, c in by_source.items()) == [
         ("kubernetes/admin.conf", 19, "warn"),
@@ -304,7 +308,7 @@ def test_issue_again_under_pki_renew_days_then_nothing(site, tmp_path):
     assert recap_changed(out) == 2
     for d in (3, 20):
         renewed = ce.describe(ce.pem_certificates((work / "pki" / ("d%d.crt" % d)).read_text())[0], now())
-        assert renewed["days_left"] == 824 and renewed["status"] == "pass"
+        assert renewed["days_left"] in (824, 825) and renewed["status"] == "pass"  # 825: the second of issuance
         assert (work / "pki" / ("d%d.key" % d)).read_bytes() == keys[d]  # same key
         # still signed by the site CA
         x509.load_pem_x509_certificate((work / "pki" / ("d%d.crt" % d)).read_bytes()).verify_directly_issued_by(
@@ -328,7 +332,7 @@ def test_the_ca_is_signed_again_with_its_key_in_its_last_days(tmp_path):
     assert "The site CA certificate" in out and "expires in 99 day(s)" in out
     new_ca = x509.load_pem_x509_certificate((tmp_path / "pki" / "ca.crt").read_bytes())
     assert (tmp_path / "pki" / "ca.crt").read_bytes() != old_ca
-    assert ce.days_left(new_ca.not_valid_after_utc.replace(tzinfo=None), now()) == 3649
+    assert ce.days_left(new_ca.not_valid_after_utc.replace(tzinfo=None), now()) in (3649, 3650)
     # what the old CA certificate signed still chains to the new one (same key and subject)
     x509.load_pem_x509_certificate((tmp_path / "pki" / "reg.crt").read_bytes()).verify_directly_issued_by(new_ca)
     rc, out = issue(tmp_path, [{"name": "reg", "days": 400}])
@@ -424,7 +428,7 @@ def test_renew_certs_renews_restarts_and_waits_for_the_api(site, tmp_path):
     assert oct(os.stat(str(backup)).st_mode & 0o777) == "0o700"
     assert (backup / "pki" / "apiserver.crt").read_text() == pem(site, "d20")
     assert (backup / "admin.conf").exists()
-    assert ce.describe(ce.pem_certificates((k8s / "pki" / "apiserver.crt").read_text())[0], now())["days_left"] == 399
+    assert ce.describe(ce.pem_certificates((k8s / "pki" / "apiserver.crt").read_text())[0], now())["days_left"] in (399, 400)
 
 
 def test_renew_certs_stops_when_kubeadm_did_not_renew_and_the_pods_come_back(site, tmp_path):
