@@ -288,12 +288,11 @@ def plan(site):
                                               images=cni.get("flannel_images") or None)
         _add_images(out, walk_images(objects), "role kubeadm (manifest cni/flannel.yaml)")
     elif cni_name == "calico":
-        if cni.get("calico_manifest"):
-            _add_images(out, manifest_images(cni["calico_manifest"], "Calico's operator manifest"),
-                        "role kubeadm (manifest cni/tigera-operator.yaml)")
-        else:
-            out.notes.append("cluster.cni is calico and its operator manifest is not on the build machine yet: its "
-                             "image is not in the plan (run site.yml's download once, or list it in offline.extra_images)")
+        _downloaded_manifest_images(out, cni.get("calico_manifest"), "Calico's operator manifest",
+                                    "role kubeadm (manifest cni/tigera-operator.yaml)",
+                                    "cluster.cni is calico and its operator manifest is not on the build machine yet: "
+                                    "its image is not in the plan (run site.yml's download once, or list it in "
+                                    "offline.extra_images)")
         out.notes.append("Calico's own images (calico/node, cni, kube-controllers, typha...) are chosen by the operator "
                          "at run time: list them in offline.extra_images")
     if site.get("kube_vip_image"):
@@ -307,12 +306,10 @@ def plan(site):
     for service, objects in sorted(pm.manifests(services, **settings).items()):
         _add_images(out, walk_images(objects), "role platform (manifest %s/)" % service)
     if services.get("volcano"):
-        if site.get("volcano_manifest"):
-            _add_images(out, manifest_images(site["volcano_manifest"], "Volcano's installer manifest"),
-                        "role platform (manifest volcano/)")
-        else:
-            out.notes.append("services.volcano is on and its installer manifest is not on the build machine yet: its "
-                             "images are not in the plan (list them in offline.extra_images)")
+        _downloaded_manifest_images(out, site.get("volcano_manifest"), "Volcano's installer manifest",
+                                    "role platform (manifest volcano/)",
+                                    "services.volcano is on and its installer manifest is not on the build machine "
+                                    "yet: its images are not in the plan (list them in offline.extra_images)")
     if services.get("monitoring") and npu_hosts and not (settings.get("npu_exporter_image") or services.get("npu_exporter_image")):
         out.notes.append("services.npu_exporter_image is empty: no NPU exporter runs, so none is in the plan")
     application = site.get("application") or {}
@@ -375,6 +372,14 @@ def plan(site):
         "site_problems": out.site_problems,
         "notes": out.notes,
     }
+
+
+def _downloaded_manifest_images(out, path, what, needed_by, missing_note):
+    """The images of a manifest the roles download (``path`` on the build machine), or a note when it is not there yet."""
+    if path:
+        _add_images(out, manifest_images(path, what), needed_by)
+    else:
+        out.notes.append(missing_note)
 
 
 def _installer_arches(npu_hosts, hosts):

@@ -251,3 +251,15 @@ def test_site_yml_stops_on_an_unrouted_registry_even_with_a_complete_bundle():
     assert found == plan["site_problems"]
     assert any("images of registry.k8s.io are not resolved through the site registry" in p for p in found)
     assert not any("key_sha256" in p for p in found)
+
+
+def test_downloaded_manifests_give_their_images_or_a_note():
+    manifest = "kind: Deployment\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: 'docker.io/volcanosh/vc-scheduler:v1.12.0'}]\n"
+    site = dlws_site()
+    site["services"] = dict(site["services"], volcano=True)
+    plan = op.plan(dict(site, volcano_manifest=manifest))
+    assert "docker.io/volcanosh/vc-scheduler:v1.12.0" in plan["images"]
+    assert not [n for n in plan["notes"] if n.startswith("services.volcano is on")]
+    plan = op.plan(site)
+    assert "docker.io/volcanosh/vc-scheduler:v1.12.0" not in plan["images"]
+    assert [n for n in plan["notes"] if n.startswith("services.volcano is on and its installer manifest is not")]
