@@ -185,8 +185,8 @@ def unused_port():
         return sock.getsockname()[1]  # closed again on return: nothing listens there
 
 
-@pytest.mark.slow
-def test_preflight_writes_the_report_when_no_node_answers(tmp_path):
+def _preflight_where_no_node_answers(tmp_path, *extra):
+    """Run preflight.yml on the DLWS fixture with every node at an unused port: (base dir, port, run)."""
     base = tmp_path / "sites"
     (base / "acme").mkdir(parents=True)
     shutil.copy(os.path.join(FIXTURES, "dlws_apulis_atlas.yaml"), str(base / "acme" / "config.yaml"))
@@ -199,8 +199,14 @@ def test_preflight_writes_the_report_when_no_node_answers(tmp_path):
                ANSIBLE_HOME=str(base / ".ansible"))
     run = subprocess.run([os.path.join(BIN, "ansible-playbook"), os.path.join(ROOT, "playbooks", "preflight.yml"),
                           "-i", "acme", "-e", "ansible_host=127.0.0.1", "-e", "ansible_port=%d" % port,
-                          "-e", "ansible_user=nobody"],
+                          "-e", "ansible_user=nobody"] + list(extra),
                          cwd=str(base), env=env, capture_output=True, text=True, timeout=180, check=False)
+    return base, port, run
+
+
+@pytest.mark.slow
+def test_preflight_writes_the_report_when_no_node_answers(tmp_path):
+    base, port, run = _preflight_where_no_node_answers(tmp_path)
     out = run.stdout + run.stderr
     assert run.returncode != 0, out[-3000:]
     reports = base / "acme" / ".aiplatform" / "reports"
@@ -223,3 +229,13 @@ def test_preflight_writes_the_report_when_no_node_answers(tmp_path):
     assert re.search(r"^Preflight\s+\S+\s+4\s+0\s+\d\s+4\s+-$", summary, re.M), summary
     assert "Unreachable: Preflight: %s" % ", ".join(hosts) in summary
     assert "Reports: %s" % (reports / "atlas-preflight.html") in summary
+
+
+@pytest.mark.slow
+def test_a_report_directory_that_is_a_system_directory_is_refused_before_anything_is_written(tmp_path):
+    mode = os.stat("/etc").st_mode
+    _base, _port, run = _preflight_where_no_node_answers(tmp_path, "-e", "aiplatform_report_dir=/etc")
+    out = run.stdout + run.stderr
+    assert run.returncode != 0, out[-3000:]
+    assert "The report directory '/etc' is a system directory" in out, out[-3000:]
+    assert os.stat("/etc").st_mode == mode and not os.path.exists("/etc/atlas-preflight.json")

@@ -78,7 +78,7 @@ def test_commands_and_probes_read_state_in_check_mode_without_change():
 def test_no_task_changes_anything_on_the_nodes():
     allowed = {"ansible.builtin.stat", "ansible.builtin.slurp", "ansible.builtin.set_fact", "ansible.builtin.debug",
                "ansible.builtin.fail", "ansible.builtin.file", "ansible.builtin.copy",
-               "aiplatform.cluster.cert_expiry"} | set(PROBES)
+               "aiplatform.cluster.cert_expiry", "ansible.builtin.assert"} | set(PROBES)
     for task in all_tasks():
         assert module(task) in allowed, task["name"]
         if module(task) in ("ansible.builtin.file", "ansible.builtin.copy"):
@@ -212,10 +212,15 @@ def test_rows_built_here_have_the_keys_validate_rows_takes():
 def test_filters_used_exist():
     from ansible_collections.aiplatform.cluster.plugins.filter.verify import FilterModule
 
-    used = set(re.findall(r"aiplatform\.cluster\.(\w+)", TEXT)) - {"cert_expiry"}  # a module
+    from ansible_collections.aiplatform.cluster.plugins.filter.paths import FilterModule as PathFilters
+    from ansible_collections.aiplatform.cluster.plugins.test.safe_path import TestModule as PathTests
+
+    # cert_expiry is a module; the report directory is checked with the path rules (safe_path, path_problem)
+    used = set(re.findall(r"aiplatform\.cluster\.(\w+)", TEXT)) - {"cert_expiry", "safe_path", "path_problem"}
     assert used == {"verify_cluster", "verify_report", "verify_markdown", "verify_html", "verify_text",
                     "verify_certificates"}
     assert used <= set(FilterModule().filters())
+    assert "path_problem" in PathFilters().filters() and "safe_path" in PathTests().tests()
 
 
 @pytest.mark.parametrize("name", ["verify_warn_only", "verify_report_dir", "verify_namespaces",
