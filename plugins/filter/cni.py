@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the pod network: thin wrappers over module_utils/cni.py.
+"""Filters of the pod network: thin wrappers over plugin_utils/cni.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -12,7 +12,7 @@ __metaclass__ = type
 
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
-from ansible_collections.aiplatform.cluster.plugins.module_utils import cni
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import cni
 
 
 def _wrap(function):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the NPU NIC plan: thin wrappers over module_utils/hccn.py.
+"""Filters of the NPU NIC plan: thin wrappers over plugin_utils/hccn.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import hccn
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import hccn
 
 
 def hccl_rank_table(hostvars, hosts):

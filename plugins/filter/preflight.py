@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the preflight readiness report: thin wrappers over module_utils/preflight.py.
+"""Filters of the preflight readiness report: thin wrappers over plugin_utils/preflight.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -14,8 +14,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
-from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules, peer_ports
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import preflight
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import firewall_rules, peer_ports
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.collection_info import collection_version, utc_now
 
 
@@ -28,7 +28,7 @@ def _evaluate(probe, node, requirements, cluster=None):
 
 def _peers(hostvars, hosts, ports=True):
     """What the connectivity probe needs of each other node: name, configured address, SSH port, and (``ports``)
-    the TCP ports the cluster needs open towards it (module_utils/cluster_ports.py)."""
+    the TCP ports the cluster needs open towards it (plugin_utils/cluster_ports.py)."""
     peers = []
     for host in hosts:
         hv = hostvars[host]

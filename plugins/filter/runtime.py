@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the runtime roles: thin wrappers over module_utils/containerd.py.
+"""Filters of the runtime roles: thin wrappers over plugin_utils/containerd.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import containerd
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import containerd
 
 
 class FilterModule(object):

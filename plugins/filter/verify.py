@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the cluster verification: thin wrappers over module_utils/verify.py.
+"""Filters of the cluster verification: thin wrappers over plugin_utils/verify.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -15,7 +15,7 @@ import functools
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import verify
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.collection_info import collection_version, utc_now
 
 

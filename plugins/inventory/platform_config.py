@@ -56,10 +56,10 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import VaultText
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import report, warnings
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import HAS_NETADDR
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.loader import VaultText
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import report, warnings
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import HAS_NETADDR
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 try:  # ansible-core >= 2.19 templates only expressions marked as trusted
     from ansible.template import trust_as_template

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Is a path safe for the collection to create, chown, mount over or delete?
 
-Pure: no I/O. Used by the config pipeline (config_schema.py: every config key naming such a path), by
+Pure: no I/O. Used by the config pipeline (plugin_utils/config/schema.py: every config key naming such a path), by
 the ``aiplatform.cluster.safe_path`` test (the roles' and playbooks' first asserts, so that role-variable
 overrides are checked too) and by the ``data_dir`` module on the node (the path as given and, when it
 exists, where its links lead). docs/config.md ("Paths the collection may change") lists the rules.

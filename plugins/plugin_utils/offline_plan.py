@@ -24,8 +24,8 @@ try:
 except ImportError:  # the controller (ansible-core) always has PyYAML
     yaml = None
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import cni as cni_objects
-from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm as kubeadm_docs
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import cni as cni_objects
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm as kubeadm_docs
 from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
 from ansible_collections.aiplatform.cluster.plugins.module_utils.offline import canonical_image, image_ref
 

@@ -14,7 +14,7 @@ description:
   - Compares driver versions the way each vendor numbers them. NVIDIA versions are dot-separated integers compared
     zero-padded. Huawei Ascend versions of every generation are understood (C(1.72.T2.100.B020), C(20.2.0),
     C(23.0.rc3), C(24.1.RC2), C(25.0.rc1.1)); alpha < beta < rc < release at a position; see
-    plugins/module_utils/driver_version.py for the whole order.
+    plugins/plugin_utils/driver_version.py for the whole order.
   - A version that cannot be understood (for example Huawei's inner version C(V100R001C15SPC012B220)) is an error
     naming it and the vendor, never a silent false.
 options:
@@ -51,7 +51,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.driver_version import (
     DriverVersionError,
     driver_at_least as _driver_at_least,
 )

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import ascend
-from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.driver_version import (
     DriverVersionError,
     driver_at_least,
 )

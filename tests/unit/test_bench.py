@@ -11,8 +11,8 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_prerequisites import PINS
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.prerequisites import PINS
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import cert_expiry as ce
-from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import verify
 from ansible_collections.aiplatform.cluster.plugins.modules import cert_expiry as module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.filter import kubeadm as kubeadm_filter
 from ansible_collections.aiplatform.cluster.plugins.filter.cni import FilterModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils import cni
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import cni
 
 K8S_VERSIONS = ("1.28", "1.30", "1.31")
 

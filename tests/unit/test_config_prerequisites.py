@@ -1,5 +1,5 @@
 """What the stages need from the config, checked by the inventory plugin before the first change
-(plugins/module_utils/config_prerequisites.py): sha256 pins, the Kubernetes range, docker, the OS,
+(plugins/plugin_utils/config/prerequisites.py): sha256 pins, the Kubernetes range, docker, the OS,
 the Ascend installer's architecture, and the customer template. Each table row fails when its check
 is taken out."""
 
@@ -11,11 +11,11 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites as prereq
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config import prerequisites as prereq
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import SCHEMA
-from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import SUPPORTED_MINORS
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import SCHEMA
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.kubeadm import SUPPORTED_MINORS
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(ROOT, "inventories", "customer", "config.yaml")

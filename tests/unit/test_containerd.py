@@ -3,7 +3,7 @@ import tomllib
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import containerd
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import containerd
 
 
 @pytest.mark.parametrize("output, version", [

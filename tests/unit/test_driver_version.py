@@ -4,7 +4,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.driver_version import (
     DriverVersionError,
     compare_versions,
     driver_at_least,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import hccn
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import hccn
 
 PLAN = [
     {"device": 0, "address": "192.168.10.13", "netmask": "255.255.255.0", "detect": "192.168.10.1",

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm
 
 NOW = datetime.datetime(2026, 11, 22, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -142,7 +142,7 @@ def test_kubeadm_api_version_errors(version, text):
 # --- documents ---------------------------------------------------------------------------------
 
 CP_TAINT = {"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"}
-# host vars as the inventory plugin gives them (config_model._host_vars)
+# host vars as the inventory plugin gives them (plugin_utils/config/model.py, _host_vars)
 HOSTS = {
     "cp-01": {"node_ip": "10.0.0.11", "node_fqdn": "cp-01.lab.example", "node_roles": ["control_plane", "worker"],
               "node_taints": []},

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 BASE = {
     "schema_version": 1,
@@ -219,7 +219,7 @@ def test_nfs_conf_v4_only_turns_v3_and_udp_off():
 
 
 def test_nfs_conf_v3_pins_the_ports_the_firewall_table_opens():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import NFS_V3_PORTS
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import NFS_V3_PORTS
 
     conf = _render_conf(True)
     assert conf["nfsd"] == {"vers3": "y", "udp": "n"}

@@ -1,7 +1,7 @@
 """What a scale or a removal changes on the existing nodes (plugins/plugin_utils/node_list.py, playbooks/node_list.yml).
 
 The inventories below are what the inventory plugin makes of a config: `platform_network.node_networks` is one /32
-per node when the config leaves it unset (config_model._group_vars), and each NFS share's clients default to it.
+per node when the config leaves it unset (config/model.py, _group_vars), and each NFS share's clients default to it.
 """
 import os
 import re

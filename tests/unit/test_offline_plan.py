@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import offline_plan as op
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -218,7 +218,7 @@ def test_repositories():
 
 def test_offline_every_image_resolves_through_the_site_registry():
     # The config's registry section as the inventory plugin turns it into containerd's pull order.
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import image_pull_order
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.model import image_pull_order
     site = dlws_site()
     registry = {"local": {"enabled": True}, "public": ["docker.io", "registry.k8s.io", "quay.io", "nvcr.io", "ghcr.io"]}
     site["pull_order"] = image_pull_order(registry, {})
@@ -242,7 +242,7 @@ def test_site_yml_stops_on_an_unrouted_registry_even_with_a_complete_bundle():
     # offline_plan_problems (roles/offline, site.yml) compares the bundle with the plan: a bundle that holds
     # every artifact still stops the run when nodes would pull an image from outside; a missing key pin
     # (a problem of the download only) does not.
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import image_pull_order
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.model import image_pull_order
     site = dlws_site()
     site["pull_order"] = image_pull_order({"local": {"enabled": True}, "public": ["docker.io"]}, {})
     plan = op.plan(site)

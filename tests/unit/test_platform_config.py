@@ -7,9 +7,9 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import SCHEMA, iter_fields
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_prerequisites import PINS
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import SCHEMA, iter_fields
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.prerequisites import PINS
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 # Pins a minimal config lacks (tests/unit/test_config_prerequisites.py covers them).
 PIN_KEYS = set(pin.key for pin in PINS)

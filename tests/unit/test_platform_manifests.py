@@ -15,7 +15,7 @@ import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs, offline
 from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 # The minors of the clusters we install, checked against their own schemas.
 K8S_VERSIONS = ("1.28", "1.30", "1.31")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import preflight
 
 REQ = {
     "nvidia_driver_min": "430",
@@ -185,7 +185,7 @@ def test_report_renderings():
 
 
 def test_firewall_rules():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import firewall_rules
 
     rules = firewall_rules(["worker"], {"cni": "flannel"}, {"node_port_range": "30000-49999"}, None,
                            ["10.0.0.0/24", "10.0.1.0/24"])
@@ -204,7 +204,7 @@ def _ports(table):
 
 
 def test_nfs_v4_only_needs_2049_on_the_server_and_nothing_on_clients():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import port_table
 
     nfs = {"shares": [{"name": "data"}], "v3": False}
     server = [e for e in port_table(["nfs_server"], nfs=nfs)]
@@ -214,7 +214,7 @@ def test_nfs_v4_only_needs_2049_on_the_server_and_nothing_on_clients():
 
 
 def test_nfs_v3_opens_rpcbind_and_the_pinned_side_services():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import port_table
 
     nfs = {"shares": [{"name": "data"}], "v3": True}
     server = [(p, proto) for p, proto, purpose, _l in port_table(["nfs_server"], nfs=nfs)]
@@ -227,7 +227,7 @@ def test_nfs_v3_opens_rpcbind_and_the_pinned_side_services():
 
 
 def test_firewall_rules_skip_local_ports_and_open_pod_facing_ones_to_the_pod_network():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import firewall_rules
 
     rules = firewall_rules(["control_plane", "etcd", "worker"], {"api_port": 6443},
                            {"pod_network": "10.244.0.0/16"}, None, ["10.0.0.0/24"], services={"monitoring": True})
@@ -241,7 +241,7 @@ def test_firewall_rules_skip_local_ports_and_open_pod_facing_ones_to_the_pod_net
 
 
 def test_peer_ports_are_tcp_once_each_and_name_a_range_by_its_first_port():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import peer_ports
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import peer_ports
 
     ports = peer_ports(["control_plane", "worker", "nfs_server"], {"api_port": 6443},
                        {"node_port_range": "30000-32767"}, None, {"v3": False}, {"monitoring": False})
@@ -251,7 +251,7 @@ def test_peer_ports_are_tcp_once_each_and_name_a_range_by_its_first_port():
 
 
 def test_anonymous_registry_and_offline_repository_ports_only_where_they_serve():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import firewall_rules, peer_ports
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import firewall_rules, peer_ports
 
     def ports(rules):
         return sorted((r["port"], r["purpose"]) for r in rules if "registry" in r["purpose"] or "offline" in r["purpose"])

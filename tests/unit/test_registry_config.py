@@ -6,9 +6,9 @@ import copy
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import placeholder_password
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import warnings
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.model import placeholder_password
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import warnings
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 BASE = {
     "schema_version": 1,

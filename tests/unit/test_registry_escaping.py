@@ -7,7 +7,7 @@ import tomllib
 import jinja2
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.containerd import toml_string
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.containerd import toml_string
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -53,7 +53,7 @@ def test_containerd_config_carries_any_password(version, section, password):
 
 
 def test_docker_logins_carry_any_password():
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.containerd import docker_logins
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.containerd import docker_logins
     import base64
     import json
 

@@ -19,7 +19,7 @@ import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.filter.preflight import FilterModule as PreflightFilters
 from ansible_collections.aiplatform.cluster.plugins.filter.verify import FilterModule as VerifyFilters
-from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight, report_header, verify
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import preflight, report_header, verify
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import collection_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

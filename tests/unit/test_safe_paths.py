@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.filter.paths import FilterModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 from ansible_collections.aiplatform.cluster.plugins.module_utils.safe_paths import (
     MARKER,
     SYSTEM_DIRS,

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import verify
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "verify")
 

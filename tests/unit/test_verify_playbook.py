@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import verify
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(ROOT, "playbooks", "verify.yml")

@@ -18,19 +18,19 @@ __metaclass__ = type
 import functools
 import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.loader import (
     VaultText,
     describe,
     line_of,
     plain,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import (
     Problem,
     path_text,
     show_value,
     suggest,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import supported_range
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.kubeadm import supported_range
 from ansible_collections.aiplatform.cluster.plugins.module_utils.safe_paths import path_problem
 
 try:
@@ -64,7 +64,7 @@ APT_OS_NAMES = (
     "debian12",
 )
 # Known by name, refused until roles exist for them (no apt): a node or requirements.supported_os
-# naming one is an error with this text (config_prerequisites.py), not an unknown value.
+# naming one is an error with this text (config/prerequisites.py), not an unknown value.
 UNSUPPORTED_OS = {
     "openeuler2003": "openEuler 20.03",
     "openeuler2203": "openEuler 22.03",

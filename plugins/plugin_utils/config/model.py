@@ -15,9 +15,10 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites, nfs, platform_manifests
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
+from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs, platform_manifests
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config import prerequisites as config_prerequisites
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import Problem
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import (
     HAS_NETADDR,
     locate,
     normalize_ascend_model,

@@ -24,12 +24,12 @@ except ImportError:  # pragma: no cover - Python 2 controller is not supported
     from cgi import escape as _html_escape
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
-from ansible_collections.aiplatform.cluster.plugins.module_utils.cluster_ports import port_table
-from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import port_table
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.driver_version import (
     DriverVersionError,
     driver_at_least,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils import report_header
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import report_header
 
 PASS = "pass"
 WARN = "warn"
@@ -234,7 +234,7 @@ def parse_dpkg_versions(text):
 
 def install_sources(kind, install, probe):
     """What later stages install on this node, and whether they can: a download the config has no
-    sha256 pin for stops that stage (config_prerequisites.PINS), unless the software is already here.
+    sha256 pin for stops that stage (config/prerequisites.py, PINS), unless the software is already here.
 
     ``install`` (from the role): ``kubernetes_version``, ``kubernetes_from_repository`` (lifecycle on
     and not offline), ``kubernetes_key_pinned``, ``nvidia_install``, ``nvidia_key_pinned``,
@@ -421,7 +421,7 @@ def parse_listening_ports(text):
 
 
 def build_report(cluster_name, nodes, downgrade=False, generated=None, collection_version=None, config_file=None):
-    """The readiness report: ``nodes`` maps host -> list of check results; the header (module_utils/report_header.py)
+    """The readiness report: ``nodes`` maps host -> list of check results; the header (plugin_utils/report_header.py)
     says when, by which collection version and from which config."""
     rows = []
     totals = {PASS: 0, WARN: 0, FAIL: 0, SKIP: 0}

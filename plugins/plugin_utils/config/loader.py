@@ -33,7 +33,7 @@ else:
     # libyaml's parser is ~10x faster on large configs; marks work the same.
     _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import (
     Problem,
 )
 

@@ -17,7 +17,7 @@ One place for everything a later stage would otherwise stop on half-way through 
   a cluster with NPU nodes of both architectures must install the runtime on one kind beforehand).
 
 Pure: no I/O. ``check(config, chk, raw, legacy)`` adds findings through ``chk.error`` /
-``chk.warning`` (config_model's collector), so that they come out with every other problem.
+``chk.warning`` (the collector of config/model.py), so that they come out with every other problem.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,11 +28,11 @@ import os.path
 import re
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import (
     APT_OS_NAMES,
     UNSUPPORTED_OS,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.kubeadm import (
     parse_version,
     supported_range,
     version_problem,

@@ -33,7 +33,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 controller is not supported
     from cgi import escape as _html_escape
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import report_header
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import report_header
 
 PASS = "pass"
 WARN = "warn"
@@ -564,7 +564,7 @@ def ordered(rows):
 
 
 def build_verify_report(cluster_name, rows, generated=None, collection_version=None, config_file=None):
-    """The report of the rows, fails first; the header (module_utils/report_header.py) says when, by which
+    """The report of the rows, fails first; the header (plugin_utils/report_header.py) says when, by which
     collection version and from which config."""
     rows = ordered(validate_rows(rows, "verify"))
     totals = dict((s, len([r for r in rows if r["status"] == s])) for s in STATUSES)

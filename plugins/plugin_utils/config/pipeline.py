@@ -11,11 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import config_legacy
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import load_text, plain
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import build
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import errors
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import validate
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config import legacy as config_legacy
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.loader import load_text, plain
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.model import build
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import errors
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import validate
 
 
 class Result(object):

@@ -4,7 +4,7 @@
 """Read the config formats users arrive with: DLWS/Apulis ``config.yaml`` and OpenPAI ``layout.yaml``.
 
 Each converter turns the loaded legacy data into a native config (see
-``config_schema``) plus ``origins``: native key paths mapped to the legacy key
+``config.schema``) plus ``origins``: native key paths mapped to the legacy key
 and line the user wrote, so that every later error names *their* key.
 
 Legacy files are read unchanged. Keys we map are converted; the AI platform's
@@ -20,13 +20,13 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_loader import line_of
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.loader import line_of
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import (
     Problem,
     suggest,
 )
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import OS_NAMES, SCHEMA
-from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm import version_problem
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import OS_NAMES, SCHEMA
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.kubeadm import version_problem
 
 NATIVE = "native"
 DLWS = "dlws"
