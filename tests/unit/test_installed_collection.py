@@ -85,6 +85,12 @@ def test_tarball_holds_the_license_and_what_users_need(installed):
                    "playbooks/site.yml", "plugins/inventory/platform_config.py", "inventories/customer/config.yaml",
                    "tests/sanity/ignore-2.19.txt", "changelogs/changelog.yaml"):
         assert needed in names, needed
+    # Every plugin file ships, those of subpackages (plugin_utils/config/) too: a build_ignore pattern
+    # that caught one would break the inventory plugin only once installed.
+    plugin_files = set(subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "plugins"], cwd=ROOT,
+                                      check=True, capture_output=True, text=True).stdout.splitlines())
+    assert "plugins/plugin_utils/config/pipeline.py" in plugin_files
+    assert not plugin_files - set(names), sorted(plugin_files - set(names))
     manifest = json.loads(tarfile.open(installed["tarball"]).extractfile("MANIFEST.json").read())
     assert manifest["collection_info"]["dependencies"] == installed["meta"]["dependencies"]
     assert manifest["collection_info"]["license"] == ["Apache-2.0"]
