@@ -3,8 +3,11 @@
 # Apache License 2.0 (see LICENSE)
 """Action of aiplatform.cluster.stage_stamp: the inputs digest, computed on the control machine.
 
-The module (run on the node) compares it, and the files and probes of the record, with what the last
-run of the stage left; see plugins/modules/stage_stamp.py and docs/stages.md.
+The digest covers the whole collection's code, the versions of ansible-core and of the collections in
+use, every inventory variable of the host and of every host, the facts the stage's roles read and the
+files it takes from the control machine (plugins/plugin_utils/stage_inputs.py). The module (run on the
+node) compares it, and the files and probes of the record, with what the last run of the stage left;
+see plugins/modules/stage_stamp.py and docs/stages.md.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,33 +15,32 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import importlib.util
 import json
 import os
 
+import jinja2
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as ansible_version
+from ansible.utils.display import Display
+from ansible.vars.manager import VariableManager
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.stage_state import message
 from ansible_collections.aiplatform.cluster.plugins.module_utils.timed_command import DEFAULT_TIMEOUT
-from ansible_collections.aiplatform.cluster.plugins.plugin_utils import stage_inputs
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import collection_info, stage_inputs
 
 MODULE = "aiplatform.cluster.stage_stamp"
-# Besides its role, a stage's code is the collection's plugins and playbooks.
-_SHARED_CODE = ("plugins", "playbooks")
-
-
-def _hash_tree(root, digest):
-    for relative in stage_inputs.role_files(root):
-        digest.update(relative.encode("utf-8") + b"\0")
-        with open(os.path.join(root, relative), "rb") as handle:
-            digest.update(handle.read())
-        digest.update(b"\0")
+display = Display()
+UNREADABLE = "unreadable"
 
 
 def _cached(name, compute):
-    """``compute()``, once per ansible-playbook run (its local temporary directory is shared by the workers)."""
+    """``compute()``, once per ansible-playbook run (its local temporary directory is shared by the workers).
+
+    Only digests and fact keys are cached, never a variable's value (they may hold secrets)."""
     directory = C.DEFAULT_LOCAL_TMP
     path = os.path.join(directory, "aiplatform-stage-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:32])
     try:
@@ -57,25 +59,33 @@ def _cached(name, compute):
     return value
 
 
-def code_digest(role_path):
-    collection = os.path.dirname(os.path.dirname(os.path.realpath(role_path)))
-    digest = hashlib.sha256()
-    _hash_tree(os.path.realpath(role_path), digest)
-    for name in _SHARED_CODE:
-        if os.path.isdir(os.path.join(collection, name)):
-            digest.update(name.encode("utf-8") + b"/\0")
-            _hash_tree(os.path.join(collection, name), digest)
-    return digest.hexdigest()
+def collection_root(role_path):
+    """The collection that holds the role: two directories above it."""
+    return os.path.dirname(os.path.dirname(os.path.realpath(role_path)))
 
 
-def scan(role_path):
-    root = os.path.realpath(role_path)
-    files = {}
-    for relative in stage_inputs.role_files(root):
-        if relative.endswith((".yml", ".yaml", ".j2")):
-            with open(os.path.join(root, relative)) as handle:
-                files[relative] = handle.read()
-    return stage_inputs.scan_role(files).as_dict()
+def _installed_version(name):
+    """Version of an installed collection (``ns.name``), as Ansible's collection loader finds it."""
+    try:
+        spec = importlib.util.find_spec("ansible_collections." + name)
+    except (ImportError, ValueError, AttributeError):
+        spec = None
+    locations = list(getattr(spec, "submodule_search_locations", None) or [])
+    if not locations:
+        return "not installed"
+    return collection_info.collection_version(locations[0])
+
+
+def versions(root):
+    """ansible-core, Jinja2 and every collection this one depends on, with the version in use."""
+    out = {"ansible-core": ansible_version, "jinja2": jinja2.__version__}
+    for name in stage_inputs.dependencies(root):
+        out[name] = _installed_version(name)
+    return out
+
+
+class _NoInventory(Exception):
+    """The inventory cannot be read from this task: the stage runs."""
 
 
 def _flat(items):
@@ -90,6 +100,9 @@ def _flat(items):
 
 
 def _controller_file(path):
+    """sha256 of a file of the control machine; "directory" or "absent" for what is not a file."""
+    if os.path.isdir(path):
+        return "directory"
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
@@ -119,9 +132,14 @@ class ActionModule(ActionBase):
             if not role_path:
                 raise AnsibleActionFail("stage_stamp: state=check runs inside a role (no role_path here)")
             inputs, parts = self.inputs(str(role_path), task_vars, args.get("controller_files") or [])
-            module_args.update(inputs=inputs, input_parts=parts,
-                               force=not boolean(task_vars.get("aiplatform_skip_unchanged", True), strict=False))
+            # an inventory that could not be read is never taken as unchanged
+            unreadable = UNREADABLE in parts.values()
+            force = unreadable or not boolean(task_vars.get("aiplatform_skip_unchanged", True), strict=False)
+            module_args.update(inputs=inputs, input_parts=parts, force=force)
         else:
+            if args.get("controller_files"):
+                raise AnsibleActionFail("stage_stamp: controller_files belong to the check (state=check, at the top of "
+                                        "the stage), where the inputs digest is computed; state=record does not read them")
             if not args.get("inputs"):
                 raise AnsibleActionFail("stage_stamp: state=record needs 'inputs' (the digest the check returned)")
             module_args.update(inputs=args["inputs"], input_parts=args.get("input_parts") or {})
@@ -152,34 +170,53 @@ class ActionModule(ActionBase):
         return seconds
 
     def inputs(self, role_path, task_vars, controller_files):
-        code = _cached("code:" + role_path, lambda: code_digest(role_path))
-        refs_data = _cached("scan:%s:%s" % (role_path, code), lambda: scan(role_path))
-        refs = stage_inputs.References()
-        refs.names.update(refs_data["names"])
-        refs.facts.update(refs_data["facts"])
-        refs.hostvars.update(refs_data["hostvars"])
-        refs.whole.update(refs_data["whole"])
-        values = stage_inputs.closure(refs, task_vars)
-        all_facts = task_vars.get("ansible_facts") or {}
-        if "ansible_facts" in refs.whole:
-            facts = dict((k, v) for k, v in all_facts.items() if k not in stage_inputs.VOLATILE_FACTS)
-        else:
-            facts = dict((k, all_facts.get(k, stage_inputs.UNDEFINED)) for k in sorted(refs.facts))
-        hostvars = {}
-        if refs.hostvars or "hostvars" in refs.whole:
-            keys = sorted(refs.hostvars)
-            hosts = task_vars.get("hostvars")
-            names = sorted((task_vars.get("groups") or {}).get("all", []))
-            # The same for every host of the stage: read once per run, not once per host (N x N lookups).
-            hostvars = _cached("hostvars:%s:%s:%s" % (role_path, ",".join(keys), ",".join(names)),
-                               lambda: dict((host, dict((k, self._other(hosts, host, k)) for k in keys))
-                                            for host in names))
+        """(digest, {part: sha256}) of the stage whose role is at ``role_path``. When the inventory cannot be read,
+        its parts read UNREADABLE: run() then runs the stage, and its record never matches a later run."""
+        root = collection_root(role_path)
+        stage = os.path.basename(os.path.realpath(role_path))
+        code = _cached("code:" + root, lambda: stage_inputs.code_digest(root))
+        parts = {
+            "code": code,
+            "versions": _cached("versions:" + root, lambda: stage_inputs.sha(stage_inputs.canonical(versions(root)))),
+        }
+        reads = _cached("facts:%s:%s:%s" % (root, stage, code),
+                        lambda: stage_inputs.stage_facts(os.path.join(root, "roles"), stage))
+        parts["facts"] = stage_inputs.sha(stage_inputs.canonical(
+            stage_inputs.facts_read(reads, task_vars.get("ansible_facts"))))
         files = dict((p, _controller_file(p)) for p in _flat(controller_files))
-        return stage_inputs.digest(code, values, facts, hostvars, files)
-
-    @staticmethod
-    def _other(hosts, host, key):
+        parts["controller_files"] = stage_inputs.sha(stage_inputs.canonical(files))
         try:
-            return stage_inputs.canonical(hosts[host][key])
-        except Exception:  # an undefined or failing variable of another host reads as undefined
-            return stage_inputs.UNDEFINED
+            parts["vars"], parts["hostvars"] = self.inventory_digests(task_vars.get("inventory_hostname"))
+        except _NoInventory as exc:
+            display.warning("stage_stamp: %s; the stage runs" % exc)
+            parts["vars"] = parts["hostvars"] = UNREADABLE
+        return stage_inputs.digest(parts)
+
+    def inventory_digests(self, host_name):
+        """sha256 of the inventory variables of this host, and of every host's (with its groups).
+
+        Read through a VariableManager of their own over the run's inventory: the host's variables with no play,
+        task, set_fact or register behind them (stage_inputs.inventory_variables)."""
+        manager = self._task.get_variable_manager() if hasattr(self._task, "get_variable_manager") else None
+        inventory = getattr(manager, "_inventory", None)
+        if manager is None or inventory is None:
+            raise _NoInventory("no inventory reaches this task")
+        clean = VariableManager(loader=getattr(manager, "_loader", None) or self._loader, inventory=inventory)
+        clean.safe_basedir = getattr(manager, "safe_basedir", clean.safe_basedir)
+
+        def of(host):
+            try:
+                facts = clean._fact_cache.get(host.name) or {}
+            except KeyError:
+                facts = {}
+            return stage_inputs.inventory_variables(clean.get_vars(host=host, include_hostvars=False), facts)
+
+        host = inventory.get_host(host_name) if host_name else None
+        if host is None:
+            raise _NoInventory("host %r is not in the inventory" % host_name)
+        own = stage_inputs.sha(stage_inputs.canonical(of(host)))
+        hosts = sorted(inventory.get_hosts(), key=lambda h: h.name)
+        # The same for every host of the run: read once per run, not once per host (N x N reads).
+        every = _cached("inventory:" + ",".join(h.name for h in hosts),
+                        lambda: stage_inputs.sha(stage_inputs.canonical(dict((h.name, of(h)) for h in hosts))))
+        return own, every

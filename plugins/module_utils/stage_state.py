@@ -63,10 +63,11 @@ def parse_stamp(text):
 
 
 _PART_NAMES = {
-    "code": "the collection's code of this stage",
-    "vars": "the variables it reads (config, group/host vars, extra vars)",
+    "code": "the collection's code (roles, plugins, playbooks)",
+    "versions": "the versions of ansible-core, Jinja2 or the collections in use",
+    "vars": "the host's inventory variables (config, group/host vars, extra vars)",
+    "hostvars": "the inventory variables of the hosts (one of them, or the list of hosts, changed)",
     "facts": "the facts it reads",
-    "hostvars": "what it reads of other hosts",
     "controller_files": "files it takes from the control machine",
 }
 

@@ -17,9 +17,10 @@ description:
     versions). The next run starts the stage with I(state=check) - when the inputs digest is the same and every
     recorded file and probe still reads the same, the stage's tasks would change nothing, and the role skips them.
     See docs/stages.md.
-  - The inputs digest is computed on the control machine by the action plugin of the same name (the role's
-    code, the variables it reads, the facts and other hosts' variables it reads, files it copies from the control
-    machine). Use the action, not this module alone.
+  - The inputs digest is computed on the control machine by the action plugin of the same name (the whole
+    collection's code, the versions of ansible-core and of the collections in use, every inventory variable of the
+    host and of every host, the facts the stage's roles read, and the files listed in the check's
+    C(controller_files), which the action reads and does not pass on). Use the action, not this module alone.
   - A check that finds the node different removes the stale record, so that a stage that then fails half-way is
     never skipped afterwards. Records are bookkeeping of this collection, not node configuration - writing or
     removing one is never reported as a change.

@@ -3,16 +3,23 @@
 # Apache License 2.0 (see LICENSE)
 """What a stage reads, and one digest of it (controller side of the stage stamps, docs/stages.md).
 
-A stage is one role. Its inputs are the role's own files and the variables its tasks, templates,
-defaults and vars refer to, followed through the raw values of those variables (a default of
-``"{{ platform_x | default(1) }}"`` brings in ``platform_x``). Facts count by the keys the role reads
-(``ansible_facts['os_family']``), other hosts' variables by the attributes it reads
-(``hostvars[host].node_ip``, for every host of the inventory). Names the role sets itself (register,
-set_fact, loop variables, task vars) are its outputs, not inputs; so are Ansible's per-run magic
-variables (``omit``, ``ansible_check_mode``...).
+Conservative by design: a stage that is skipped must not have missed an input, so the digest takes
+whole sets rather than the parts a stage is thought to read:
 
-Everything here is a pure function of its arguments (no Ansible import), so the tests can call it
-on every role of the collection.
+- code: every file of the collection's ``roles/``, ``plugins/`` and ``playbooks/`` trees and
+  ``meta/runtime.yml`` (the whole collection's code, not the stage's role: whatever a stage includes
+  or imports is in it), by path relative to the collection's root;
+- versions: ansible-core, Jinja2 and every collection this one depends on (galaxy.yml/MANIFEST.json);
+- every inventory variable of the host, and of every other host (group and host vars, the inventory
+  plugin's, extra vars), raw, minus Ansible's magic variables and the few that change every run by
+  nature (``NOT_INVENTORY``, ``PER_RUN``);
+- the facts the stage reads, by key: found in the files of its role and of every role it includes
+  (``stage_roles``), by Jinja's syntax tree (``scan_facts``); a read that has no key (the whole of
+  ``ansible_facts``) takes every fact but the volatile ones, so an unkeyed read fails towards running;
+- the files it takes from the control machine (the record's ``controller_files``).
+
+Everything here is a pure function of its arguments (no Ansible import), so the tests call it on a
+copy of the collection.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,31 +36,45 @@ import yaml
 from jinja2 import Environment, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
-# Keys whose string value is a bare Jinja expression, not a template.
-_EXPRESSION_KEYS = frozenset(("when", "changed_when", "failed_when", "until", "that"))
-_TEMPLATE = re.compile(r"{{|{%")
-# Jinja's and Ansible's globals, and per-run or per-mode magic variables: never inputs.
-_NOT_INPUTS = frozenset((
-    "item", "loop", "range", "lipsum", "dict", "cycler", "joiner", "namespace", "lookup", "query", "q", "now",
-    "undef", "super", "varargs", "kwargs", "caller", "true", "false", "none", "True", "False", "None",
-    "omit", "ansible_check_mode", "ansible_diff_mode", "ansible_verbosity", "ansible_run_tags",
-    "ansible_skip_tags", "ansible_forks", "ansible_play_name", "ansible_search_path", "ansible_config_file",
-    "ansible_loop", "ansible_loop_var", "ansible_index_var", "ansible_parent_role_names",
-    "ansible_parent_role_paths", "ansible_role_names", "ansible_play_role_names", "ansible_dependent_role_names",
-    "ansible_collection_name", "ansible_play_batch", "ansible_play_hosts", "ansible_play_hosts_all",
-    "play_hosts", "ansible_failed_task", "ansible_failed_result",
-    "ansible_playbook_python", "ansible_facts_gathered",
-))
-# Modules whose arguments are a mapping of names the task defines.
-_SET_FACT = frozenset(("set_fact", "ansible.builtin.set_fact", "ansible.legacy.set_fact"))
-# Files of a role that make up its code (everything but caches).
+# The collection's code: these trees and files, relative to its root. Not docs/, tests/, changelogs/, galaxy.yml
+# or MANIFEST.json: a checkout and the installed collection differ there, and nothing in them runs.
+CODE_TREES = ("meta/runtime.yml", "playbooks", "plugins", "roles")
 _SKIP_DIRS = frozenset(("__pycache__", ".pytest_cache"))
+_SKIP_SUFFIXES = (".pyc", ".pyo")
 UNDEFINED = "<undefined>"
-# Facts that differ from one gathering to the next: never inputs, even when a role reads all facts.
+
+# Variables Ansible adds to every host that are not inventory data: where things are on this control machine
+# (the same content in another directory must give the same digest), and per-run or per-play values.
+NOT_INVENTORY = frozenset((
+    "ansible_config_file", "ansible_playbook_python", "ansible_version", "ansible_facts", "ansible_local",
+    "inventory_dir", "inventory_file", "playbook_dir", "role_path", "role_name", "role_names", "role_uuid",
+    "groups", "omit", "hostvars", "environment", "ansible_check_mode", "ansible_diff_mode", "ansible_verbosity",
+    "ansible_run_tags", "ansible_skip_tags", "ansible_forks", "ansible_play_name", "ansible_search_path",
+    "ansible_play_batch", "ansible_play_hosts", "ansible_play_hosts_all", "play_hosts", "ansible_play_role_names",
+    "ansible_role_names", "ansible_dependent_role_names", "ansible_parent_role_names", "ansible_parent_role_paths",
+    "ansible_collection_name", "ansible_loop", "ansible_loop_var", "ansible_index_var", "ansible_facts_gathered",
+))
+# Inventory or extra variables that change from one run to the next by nature, never what a stage does:
+# this collection's per-run switches, and the job metadata AWX and Tower pass as extra vars.
+PER_RUN = frozenset(("aiplatform_skip_unchanged", "aiplatform_command_timeout"))
+PER_RUN_PREFIXES = ("awx_", "tower_")
+# Facts that differ from one gathering to the next: left out when a stage reads facts without a key.
 VOLATILE_FACTS = frozenset((
     "date_time", "uptime_seconds", "memfree_mb", "memory_mb", "mounts", "loadavg", "hostnqn", "fibre_channel_wwn",
-    "gather_subset", "module_setup", "env", "proc_cmdline", "cmdline",
+    "gather_subset", "module_setup", "env", "proc_cmdline", "cmdline", "swapfree_mb",
 ))
+# Filters of this collection that take the whole of ansible_facts, and the keys they read (their docs say so).
+FACT_FILTERS = {
+    "os_name": ("distribution", "distribution_version"),
+    "offline_fact_target": ("architecture", "distribution", "distribution_release", "distribution_version"),
+}
+_TEMPLATE = re.compile(r"{{|{%")
+_FACTS_WORD = re.compile(r"\bansible_facts\b")
+# Keys whose string value is a bare Jinja expression, not a template.
+_EXPRESSION_KEYS = frozenset(("when", "changed_when", "failed_when", "until", "that"))
+_ROLE_ACTIONS = frozenset(("include_role", "import_role"))
+_THIS_COLLECTION = "aiplatform.cluster."
+ALL_ROLES = "*"
 
 
 class _Loader(yaml.SafeLoader):
@@ -72,24 +93,138 @@ _Loader.add_multi_constructor("!", _any_tag)
 _ENV = Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
 
 
-class References(object):
-    """Names a role reads and names it sets."""
+def load_yaml(text):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+
+
+# --- the collection's code -------------------------------------------------------------------------
+
+def tree_files(path):
+    """Relative paths ('/'-separated) of every file under ``path``, sorted; caches left out."""
+    out = []
+    for directory, subdirs, files in os.walk(path):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
+        for name in files:
+            if not name.endswith(_SKIP_SUFFIXES):
+                out.append(os.path.relpath(os.path.join(directory, name), path).replace(os.sep, "/"))
+    return sorted(out)
+
+
+def code_files(root):
+    """Every file of the collection's code (CODE_TREES), relative to ``root``, sorted."""
+    out = []
+    for entry in CODE_TREES:
+        path = os.path.join(root, entry)
+        if os.path.isfile(path):
+            out.append(entry)
+        elif os.path.isdir(path):
+            out.extend(entry + "/" + relative for relative in tree_files(path))
+    return sorted(out)
+
+
+def code_digest(root):
+    """sha256 over the relative path and content of every code file: where the collection is does not count."""
+    digest = hashlib.sha256()
+    for relative in code_files(root):
+        digest.update(relative.encode("utf-8") + b"\0")
+        with open(os.path.join(root, relative), "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()
+
+
+# --- the roles a stage can run ---------------------------------------------------------------------
+
+def _role_name(value):
+    """``pki`` of ``aiplatform.cluster.pki`` or ``pki``; ALL_ROLES for a templated name; None for another
+    collection's role (its code is counted by that collection's version)."""
+    if not isinstance(value, str) or not value.strip():
+        return ALL_ROLES
+    name = value.strip()
+    if _TEMPLATE.search(name):
+        return ALL_ROLES
+    if name.startswith(_THIS_COLLECTION):
+        return name[len(_THIS_COLLECTION):]
+    return None if "." in name else name
+
+
+def _included_roles(data):
+    """Role names a task list includes or imports (blocks and handlers opened)."""
+    found = set()
+    if isinstance(data, list):
+        for item in data:
+            found |= _included_roles(item)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if key.split(".")[-1] in _ROLE_ACTIONS:
+                args = value if isinstance(value, dict) else {"name": value}
+                name = _role_name(args.get("name", args.get("role")))
+                if name:
+                    found.add(name)
+            elif key in ("block", "rescue", "always"):
+                found |= _included_roles(value)
+    return found
+
+
+def _dependencies(meta):
+    found = set()
+    listed = meta.get("dependencies") if isinstance(meta, dict) else None
+    for item in listed if isinstance(listed, list) else []:
+        value = item.get("role", item.get("name")) if isinstance(item, dict) else item
+        name = _role_name(value)
+        if name:
+            found.add(name)
+    return found
+
+
+def role_links(roles_dir, role):
+    """Roles ``role`` runs directly: include_role/import_role in its tasks and handlers, meta dependencies."""
+    found = set()
+    path = os.path.join(roles_dir, role)
+    for relative in tree_files(path) if os.path.isdir(path) else []:
+        top = relative.split("/", 1)[0]
+        if not relative.endswith((".yml", ".yaml")) or top not in ("tasks", "handlers", "meta"):
+            continue
+        with open(os.path.join(path, relative)) as handle:
+            try:
+                data = load_yaml(handle.read())
+            except yaml.YAMLError:
+                return {ALL_ROLES}  # unreadable: anything may be included
+        found |= _dependencies(data) if relative.startswith("meta/main.") else _included_roles(data)
+    return found
+
+
+def stage_roles(roles_dir, role):
+    """Every role of the collection the stage ``role`` can run, itself first: includes, imports and dependencies
+    followed transitively. A templated role name, or a name that is no role of the collection, means all roles."""
+    every = sorted(d for d in os.listdir(roles_dir) if os.path.isdir(os.path.join(roles_dir, d)))
+    seen, pending = [], [role]
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        if name == ALL_ROLES or name not in every:
+            return [role] + [r for r in every if r != role]
+        seen.append(name)
+        pending.extend(sorted(role_links(roles_dir, name)))
+    return seen
+
+
+# --- the facts a stage reads -----------------------------------------------------------------------
+
+class FactReads(object):
+    """Fact keys read (``ansible_facts['k']``, ``ansible_facts.k``, a filter of FACT_FILTERS), bare names that
+    may be injected facts (``ansible_os_family``), and reads without a key (where, as text)."""
 
     def __init__(self):
+        self.keys = set()
         self.names = set()
-        self.facts = set()
-        self.hostvars = set()
-        self.whole = set()  # ansible_facts / hostvars used as a whole (not by key)
-        self.defined = set()
-        self.errors = []
+        self.unkeyed = []
 
     def as_dict(self):
-        return {"names": sorted(self.names - self.defined), "facts": sorted(self.facts),
-                "hostvars": sorted(self.hostvars), "whole": sorted(self.whole), "errors": list(self.errors)}
+        return {"keys": sorted(self.keys), "names": sorted(self.names), "unkeyed": list(self.unkeyed)}
 
 
 def _key_of(node):
-    """The constant key of ``x.key`` or ``x['key']``, or None."""
     if isinstance(node, nodes.Getattr):
         return node.attr
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
@@ -97,205 +232,177 @@ def _key_of(node):
     return None
 
 
-def scan_template(text, refs, where=""):
-    """Add the variables ``text`` (a Jinja template) reads to ``refs``."""
+def scan_template(text, reads, where=""):
+    """Add the facts ``text`` (a Jinja template) reads to ``reads``."""
     try:
         with warnings.catch_warnings():
             # Jinja's lexer warns about regex escapes (\s, \.) inside string literals; they parse fine.
             warnings.simplefilter("ignore", DeprecationWarning)
             tree = _ENV.parse(text)
     except TemplateSyntaxError as exc:
-        refs.errors.append("%s: %s" % (where, exc))
+        reads.unkeyed.append("%s: not parsed (%s)" % (where, exc))
         return
-    used = set()
+    keyed = set()
+    names = 0  # places the tree reads ansible_facts (by name, or as another host's attribute)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         inner = node.node
         if isinstance(inner, nodes.Name) and inner.name == "ansible_facts":
             key = _key_of(node)
             if key is not None:
-                refs.facts.add(key)
-                used.add(id(inner))
-        elif (isinstance(inner, nodes.Getitem) and isinstance(inner.node, nodes.Name)
-              and inner.node.name == "hostvars"):
+                reads.keys.add(key)
+                keyed.add(id(inner))
+        elif isinstance(inner, nodes.Getitem) and isinstance(inner.node, nodes.Name) and inner.node.name == "hostvars":
             key = _key_of(node)
-            if key is not None:
-                refs.hostvars.add(key)
-                used.add(id(inner.node))
-                # the host expression itself (hostvars[host]) may read variables
-                for name in inner.arg.find_all(nodes.Name):
-                    if name.ctx == "load":
-                        refs.names.add(name.name)
+            if key is not None and key.startswith("ansible_"):
+                reads.unkeyed.append("%s: another host's %s" % (where, key))
+                names += key == "ansible_facts"
+    for node in tree.find_all(nodes.Filter):
+        if isinstance(node.node, nodes.Name) and node.node.name == "ansible_facts":
+            short = node.name.split(".")[-1]
+            if short in FACT_FILTERS and node.name in (short, _THIS_COLLECTION + short):
+                reads.keys.update(FACT_FILTERS[short])
+                keyed.add(id(node.node))
     for name in tree.find_all(nodes.Name):
-        if name.ctx == "store":
-            refs.defined.add(name.name)
-            continue
-        if name.name in ("ansible_facts", "hostvars"):
-            if id(name) not in used:
-                refs.whole.add(name.name)
-            continue
-        refs.names.add(name.name)
-    # {% set %} / {% for %} targets are local to the template
-    for node in tree.find_all((nodes.For, nodes.Assign, nodes.Macro)):
-        targets = [node.target] if not isinstance(node, nodes.Macro) else []
-        for target in targets:
-            for name in target.find_all(nodes.Name) if not isinstance(target, nodes.Name) else [target]:
-                refs.defined.add(name.name)
+        if name.name == "ansible_facts":
+            names += 1
+            if id(name) not in keyed:
+                reads.unkeyed.append("%s: ansible_facts without a key" % where)
+        elif name.ctx == "load" and name.name.startswith("ansible_"):
+            reads.names.add(name.name[len("ansible_"):])
+    # the word in a string the tree does not see as a name (lookup('vars', 'ansible_facts'), vars['ansible_facts'])
+    if len(_FACTS_WORD.findall(text)) > names:
+        reads.unkeyed.append("%s: ansible_facts named in a string" % where)
 
 
-def _scan_value(value, refs, where, expression=False):
+def _scan_value(value, reads, where, expression=False):
     if isinstance(value, str):
         if expression and not _TEMPLATE.search(value):
-            scan_template("{{ %s }}" % value, refs, where)
-        elif _TEMPLATE.search(value):
-            scan_template(value, refs, where)
+            scan_template("{{ %s }}" % value, reads, where)
+        elif _TEMPLATE.search(value) or _FACTS_WORD.search(value):
+            scan_template(value, reads, where)
     elif isinstance(value, list):
         for item in value:
-            _scan_value(item, refs, where, expression)
+            _scan_value(item, reads, where, expression)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _scan_value(item, refs, where, expression or key in _EXPRESSION_KEYS)
+            _scan_value(item, reads, where, expression or key in _EXPRESSION_KEYS)
             if isinstance(key, str) and _TEMPLATE.search(key):
-                scan_template(key, refs, where)
+                scan_template(key, reads, where)
 
 
-def _scan_tasks(data, refs, where):
-    """Walk task lists (blocks included): note what each task defines, scan what it reads."""
-    if isinstance(data, list):
-        for item in data:
-            _scan_tasks(item, refs, where)
-        return
-    if not isinstance(data, dict):
-        _scan_value(data, refs, where)
-        return
-    if "register" in data and isinstance(data["register"], str):
-        refs.defined.add(data["register"])
-    for module in _SET_FACT:
-        if isinstance(data.get(module), dict):
-            refs.defined.update(k for k in data[module] if k not in ("cacheable",))
-    loop_control = data.get("loop_control")
-    if isinstance(loop_control, dict):
-        for key in ("loop_var", "index_var"):
-            if isinstance(loop_control.get(key), str):
-                refs.defined.add(loop_control[key])
-    if isinstance(data.get("vars"), dict):
-        refs.defined.update(data["vars"])
-    for key, value in data.items():
-        if key in ("block", "rescue", "always"):
-            _scan_tasks(value, refs, where)
-        else:
-            _scan_value(value, refs, where, key in _EXPRESSION_KEYS)
-
-
-def load_yaml(text):
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-
-
-def role_files(role_path):
-    """Relative paths of every file of a role, sorted."""
-    out = []
-    for directory, subdirs, files in os.walk(role_path):
-        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
-        for name in files:
-            if not name.endswith((".pyc", ".pyo")):
-                out.append(os.path.relpath(os.path.join(directory, name), role_path))
-    return sorted(out)
-
-
-def scan_role(files):
-    """References of a role from {relative path: text}: what it reads and what it sets."""
-    refs = References()
+def scan_facts(files):
+    """FactReads of {relative path: text} of one or more roles: templates as Jinja, YAML values as templates
+    (``when`` and its kin as expressions). Files under ``files/`` are copied as they are and not read."""
+    reads = FactReads()
     for path in sorted(files):
         text = files[path]
-        top = path.split(os.sep, 1)[0]
+        parts = path.split("/")
+        top = parts[1] if len(parts) > 2 else parts[0]  # "<role>/templates/x" or "templates/x"
         if top == "templates":
-            scan_template(text, refs, path)
-            continue
-        if top not in ("tasks", "handlers", "defaults", "vars", "meta") or not path.endswith((".yml", ".yaml")):
-            continue
-        try:
-            data = load_yaml(text)
-        except yaml.YAMLError as exc:
-            refs.errors.append("%s: %s" % (path, exc))
-            continue
-        if top in ("tasks", "handlers"):
-            _scan_tasks(data, refs, path)
-        else:
-            _scan_value(data, refs, path)
-    return refs
+            scan_template(text, reads, path)
+        elif top in ("tasks", "handlers", "defaults", "vars", "meta") and path.endswith((".yml", ".yaml")):
+            try:
+                data = load_yaml(text)
+            except yaml.YAMLError as exc:
+                reads.unkeyed.append("%s: not parsed (%s)" % (path, exc))
+                continue
+            _scan_value(data, reads, path)
+    return reads
 
+
+def stage_facts(roles_dir, role):
+    """FactReads of every role the stage can run (stage_roles), as a dict."""
+    files = {}
+    for name in stage_roles(roles_dir, role):
+        for relative in tree_files(os.path.join(roles_dir, name)):
+            if relative.endswith((".yml", ".yaml", ".j2")):
+                with open(os.path.join(roles_dir, name, relative)) as handle:
+                    files[name + "/" + relative] = handle.read()
+    return scan_facts(files).as_dict()
+
+
+def facts_read(reads, facts):
+    """{key: value} of the facts a stage reads (``reads``: stage_facts()); every fact but the volatile ones when
+    it reads facts without a key."""
+    facts = facts or {}
+    if reads.get("unkeyed"):
+        return dict((k, v) for k, v in facts.items() if k not in VOLATILE_FACTS)
+    keys = set(reads.get("keys", ())) | set(n for n in reads.get("names", ()) if n in facts)
+    return dict((k, facts.get(k, UNDEFINED)) for k in sorted(keys))
+
+
+# --- the host's inventory variables ----------------------------------------------------------------
+
+def per_run(name):
+    return name in PER_RUN or name.startswith(PER_RUN_PREFIXES)
+
+
+def inventory_variables(variables, facts=()):
+    """The inventory variables of a host, from what Ansible gives a host with no play, task or run behind it
+    (``VariableManager.get_vars(host=...)``: group and host vars, vars plugins, extra vars, magic variables):
+    every one but the magic variables, facts (``facts``: names of the host's cached facts) and PER_RUN."""
+    facts = set(facts)
+    return dict((k, v) for k, v in variables.items()
+                if k not in NOT_INVENTORY and k not in facts and not per_run(k))
+
+
+# --- versions --------------------------------------------------------------------------------------
+
+def dependencies(root):
+    """Names of the collections this one depends on: MANIFEST.json of an installed collection, else galaxy.yml."""
+    try:
+        with open(os.path.join(root, "MANIFEST.json")) as handle:
+            found = (json.load(handle).get("collection_info") or {}).get("dependencies")
+        if isinstance(found, dict):
+            return sorted(found)
+    except (IOError, OSError, ValueError, AttributeError):
+        pass
+    try:
+        with open(os.path.join(root, "galaxy.yml")) as handle:
+            found = (load_yaml(handle.read()) or {}).get("dependencies")
+        return sorted(found) if isinstance(found, dict) else []
+    except (IOError, OSError, yaml.YAMLError, AttributeError):
+        return []
+
+
+# --- one digest ------------------------------------------------------------------------------------
 
 def canonical(value):
-    """JSON text of a variable's value, independent of dict order and of Ansible's value types."""
+    """JSON text of a value, independent of dict and set order and of Ansible's value types."""
     return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"))
 
 
 def _plain(value):
+    ciphertext = getattr(value, "_ciphertext", None)
+    if ciphertext is not None and not isinstance(value, (dict, list, tuple)):
+        # a vaulted value: its ciphertext, never the secret (nor a decryption that may need a password)
+        data = ciphertext if isinstance(ciphertext, bytes) else str(ciphertext).encode("utf-8")
+        return "vault:" + hashlib.sha256(data).hexdigest()
     if isinstance(value, dict) or (hasattr(value, "keys") and hasattr(value, "__getitem__")):
         return dict((str(k), _plain(value[k])) for k in value.keys())
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (set, frozenset)):
-        return sorted(_plain(v) for v in value)
+        return sorted((_plain(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float)):
-        return value
+        return bool(value) if value is not None else None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
     return str(value)
 
 
-def closure(refs, variables):
-    """{name: canonical value} of every name ``refs`` reads, followed through raw values.
-
-    ``variables``: the host's variables (name -> raw value). A value that holds template syntax brings
-    in the names its templates read.
-    """
-    pending = sorted(set(refs.names) - refs.defined - _NOT_INPUTS)
-    seen = {}
-    while pending:
-        name = pending.pop()
-        if name in seen or name in _NOT_INPUTS:
-            continue
-        value = variables.get(name, UNDEFINED) if hasattr(variables, "get") else UNDEFINED
-        if name in ("ansible_facts", "hostvars"):
-            continue
-        text = canonical(value)
-        seen[name] = text
-        if _TEMPLATE.search(text):
-            inner = References()
-            for chunk in _strings(value):
-                if _TEMPLATE.search(chunk):
-                    scan_template(chunk, inner, name)
-            refs.facts.update(inner.facts)
-            refs.hostvars.update(inner.hostvars)
-            refs.whole.update(inner.whole)
-            pending.extend(sorted(n for n in inner.names - inner.defined - _NOT_INPUTS if n not in seen))
-    return seen
-
-
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            for text in _strings(item):
-                yield text
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            for text in _strings(item):
-                yield text
-
-
-def digest(code, values, facts, hostvars, controller_files):
-    """One sha256 over the stage's code digest and every input; returns (digest, {part: digest})."""
-    parts = {
-        "code": code,
-        "vars": _sha(canonical(values)),
-        "facts": _sha(canonical(facts)),
-        "hostvars": _sha(canonical(hostvars)),
-        "controller_files": _sha(canonical(controller_files)),
-    }
-    return _sha(canonical(parts)), parts
-
-
-def _sha(text):
+def sha(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+PARTS = ("code", "versions", "vars", "hostvars", "facts", "controller_files")
+
+
+def digest(parts):
+    """One sha256 over the parts ({name: sha256}, names of PARTS); returns (digest, parts)."""
+    missing = [p for p in PARTS if p not in parts]
+    if missing:
+        raise ValueError("stage inputs without %s" % ", ".join(missing))
+    return sha(canonical(parts)), dict(parts)
