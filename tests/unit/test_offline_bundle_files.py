@@ -16,7 +16,6 @@ import threading
 import pytest
 import yaml
 
-from test_offline_plan import dlws_site  # noqa: E402 (the plan tests' DLWS site)
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import offline_plan as op
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -82,14 +81,24 @@ def chart_repo(tmp_path):
     server.shutdown()
 
 
+def _site(installer, application):
+    """A site with an Ascend arm64 node and a CPU amd64 node, as the offline role feeds it to the plan."""
+    return {
+        "kubernetes_version": "1.31.4", "cluster": {"kubernetes_version": "1.31.4"}, "network": {},
+        "mirrors": {"kubernetes_packages_key_sha256": "0" * 64},
+        "accelerators": {"ascend_docker_runtime_package": installer},
+        "services": {"monitoring": False},
+        "hosts": {"npu01": {"node_os": "ubuntu2204", "node_arch": "arm64", "node_accelerator": {"vendor": "huawei"}},
+                  "cpu01": {"node_os": "debian12", "node_arch": "amd64", "node_accelerator": {}}},
+        "application": application,
+    }
+
+
 def _bundle_files_play(tmp_path, application):
     installer = tmp_path / "vendor" / INSTALLER
     installer.parent.mkdir(exist_ok=True)
     installer.write_bytes(b"#!/bin/sh\necho stand-in installer\n")
-    site = dlws_site()
-    site["accelerators"]["ascend_docker_runtime_package"] = str(installer)
-    site["application"] = application
-    plan = op.plan(site)
+    plan = op.plan(_site(str(installer), application))
     assert plan["problems"] == [], plan["problems"]
     (tmp_path / "plan").mkdir(exist_ok=True)
     return [
