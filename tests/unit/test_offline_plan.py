@@ -347,7 +347,7 @@ def volcano_site(**extra):
 def test_volcano_table_and_installer_manifest_agree():
     # The sample has the shape of installer/volcano-development.yaml at the version the platform role pins: the
     # images the plan walks from a downloaded manifest are the ones its table gives without one.
-    walked = op.plan(volcano_site(volcano_manifest=_fixture("volcano-installer-sample.yaml")))
+    walked = op.plan(volcano_site(volcano_manifest=_fixture("volcano-installer-sample.txt")))
     table = op.plan(volcano_site())
     pick = lambda plan: sorted(i for i in plan["images"] if "volcanosh" in i)
     assert pick(walked) == pick(table) == sorted(op.volcano_images("v1.12.0")) == [
@@ -409,7 +409,7 @@ def test_chart_entry_of_a_repository_index():
 def test_chart_rows_and_their_images():
     site = dlws_site()
     site["application"] = {"chart": "aiplatform", "chart_repo": "https://charts.example/apulis", "chart_version": "2.1.0",
-                           "rendered": _fixture("chart-rendered-sample.yaml")}
+                           "rendered": _fixture("chart-rendered-sample.txt")}
     plan = op.plan(site)
     chart = _rows(plan, "chart")[0]
     assert chart["path"] == "charts/aiplatform-2.1.0.tgz" and chart["version"] == "2.1.0"
