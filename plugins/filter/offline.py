@@ -74,4 +74,7 @@ class FilterModule(object):
             "offline_plan_problems": offline_plan.problems,
             "kubernetes_sandbox_image": _plan_wrap(offline_plan.sandbox_image),
             "kubernetes_package_repo": _plan_wrap(offline_plan.kubernetes_repo_url),
+            "offline_chart_file": offline_plan.chart_file_name,
+            "offline_chart_entry": _plan_wrap(offline_plan.chart_entry),
+            "offline_file_artifacts": offline_plan.file_artifacts,
         }

@@ -59,6 +59,40 @@ UPSTREAM_NVIDIA_KEY = "https://nvidia.github.io/libnvidia-container/gpgkey"
 # of dependencies, a chart.
 TYPICAL_SIZES = {"image": 60 * 2 ** 20, "deb": 10 * 2 ** 20, "os-package": 2 * 2 ** 20, "chart": 2 ** 20}
 
+# Calico through the Tigera operator: the operator chooses Calico's images at run time, so the plan takes them
+# from this table, one row per Calico release the kubeadm role can pin (kubeadm_calico_version):
+# (the operator release that deploys it, the operator's default registry for Calico's images).
+# Source: tigera/operator at that operator tag: config/calico_versions.yml (its `title` is the Calico release;
+# the row's operator is the first tag whose title names it) and pkg/components/images.go (CalicoRegistry).
+# The images are those the operator deploys for the Installation resource role kubeadm applies (module_utils/
+# cni.py): calico/node with its cni and pod2daemon-flexvol init containers (flexvol: the operator's default
+# FlexVolumePath is set), typha, kube-controllers, and the CSI driver (csi, node-driver-registrar: the default
+# kubeletVolumePluginPath is set), all at the Calico release's tag. Not deployed, so not listed: the API server,
+# Goldmane and Whisker (3.30+: each needs its own resource, which the role does not create), key-cert-provisioner
+# (certificate management off), the Windows and FIPS variants.
+CALICO_RELEASES = {
+    "v3.29.0": ("v1.36.0", "docker.io"), "v3.29.1": ("v1.36.2", "docker.io"), "v3.29.2": ("v1.36.5", "docker.io"),
+    "v3.29.3": ("v1.36.7", "docker.io"), "v3.29.4": ("v1.36.9", "docker.io"), "v3.29.5": ("v1.36.12", "docker.io"),
+    "v3.29.6": ("v1.36.14", "docker.io"), "v3.29.7": ("v1.36.16", "docker.io"),
+    "v3.30.0": ("v1.38.0", "docker.io"), "v3.30.1": ("v1.38.1", "docker.io"), "v3.30.2": ("v1.38.3", "docker.io"),
+    "v3.30.3": ("v1.38.6", "docker.io"), "v3.30.4": ("v1.38.7", "quay.io"), "v3.30.5": ("v1.38.9", "quay.io"),
+    "v3.30.6": ("v1.38.11", "quay.io"), "v3.30.7": ("v1.38.13", "quay.io"),
+    "v3.31.0": ("v1.40.0", "quay.io"), "v3.31.1": ("v1.40.1", "quay.io"), "v3.31.2": ("v1.40.2", "quay.io"),
+    "v3.31.3": ("v1.40.3", "quay.io"), "v3.31.4": ("v1.40.7", "quay.io"), "v3.31.5": ("v1.40.8", "quay.io"),
+    "v3.31.6": ("v1.40.13", "quay.io"), "v3.31.7": ("v1.40.15", "quay.io"),
+}
+CALICO_COMPONENTS = ("node", "cni", "pod2daemon-flexvol", "typha", "kube-controllers", "csi", "node-driver-registrar")
+# The operator's own image (its manifest, manifests/tigera-operator.yaml of the Calico release, names it).
+CALICO_OPERATOR_IMAGE = "quay.io/tigera/operator"
+
+# Volcano's installer manifest (installer/volcano-development.yaml of volcano-sh/volcano at the tag) runs these
+# images, the same three in every release listed; one row per release the platform role can pin
+# (platform_volcano_version): the repository they come from. A downloaded manifest is walked instead.
+VOLCANO_RELEASES = dict(("v%s" % v, "docker.io/volcanosh") for v in (
+    "1.10.0", "1.10.1", "1.10.2", "1.11.0", "1.11.1", "1.11.2", "1.12.0", "1.12.1", "1.12.2", "1.12.3", "1.12.4",
+    "1.13.0", "1.13.1", "1.13.2", "1.13.3", "1.14.0", "1.14.1", "1.14.2", "1.14.3", "1.14.4"))
+VOLCANO_COMPONENTS = ("vc-webhook-manager", "vc-controller-manager", "vc-scheduler")
+
 
 def minor_of(version):
     major, minor, _patch = kubeadm_docs.parse_version(version)
@@ -127,6 +161,71 @@ def sandbox_image(version, image_repository=None):
     """The pause image kubeadm of ``version`` uses: containerd's sandbox image (role container_runtime)."""
     doc = {"kubernetesVersion": version, "imageRepository": image_repository or DEFAULT_IMAGE_REPOSITORY}
     return control_plane_images(doc)["pause"]
+
+
+def calico_images(version, registry=None):
+    """{"operator": image, "components": [images]} the Tigera operator runs for Calico ``version`` (``CALICO_RELEASES``).
+
+    ``registry``: the Installation's ``spec.registry`` (role kubeadm's kubeadm_calico_registry): the operator then
+    pulls Calico's images from ``<registry>/calico/...`` instead of its default. KeyError for a release the table
+    does not cover.
+    """
+    operator, default_registry = CALICO_RELEASES[version]
+    base = (registry or default_registry).rstrip("/")
+    return {"operator": "%s:%s" % (CALICO_OPERATOR_IMAGE, operator),
+            "components": ["%s/calico/%s:%s" % (base, name, version) for name in CALICO_COMPONENTS]}
+
+
+def volcano_images(version):
+    """The images of Volcano's installer manifest of ``version`` (``VOLCANO_RELEASES``); KeyError when not covered."""
+    return ["%s/%s:%s" % (VOLCANO_RELEASES[version], name, version) for name in VOLCANO_COMPONENTS]
+
+
+def chart_file_name(chart, version=None):
+    """The chart's file under the bundle's ``charts/``: ``<name>-<version>.tgz`` for a chart of a repository,
+    the file's own name for a local ``.tgz``, ``<directory>.tgz`` for a local chart directory."""
+    base = chart.rstrip("/").rsplit("/", 1)[-1]
+    if is_local_chart(chart):
+        return base if base.endswith(".tgz") else base + ".tgz"
+    return "%s-%s.tgz" % (base, version)
+
+
+def is_local_chart(chart):
+    return chart.startswith("/") or chart.startswith(".") or chart.startswith("file://")
+
+
+def chart_entry(index_text, name, version, repo_url, where="index.yaml"):
+    """The entry of chart ``name`` at ``version`` in a Helm repository's index.yaml text: {"url" (absolute),
+    "digest" (sha256, lower case), "version"}. ValueError naming what is missing and the fix."""
+    if yaml is None:
+        raise ValueError("PyYAML is needed to read %s" % where)
+    try:
+        index = yaml.safe_load(index_text) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError("%s is not YAML: %s" % (where, str(exc).splitlines()[0]))
+    entries = (index.get("entries") or {}).get(name) if isinstance(index, dict) else None
+    if not entries:
+        raise ValueError("%s has no chart %s. Fix: correct services.application.chart (the chart's name in the "
+                         "repository) or services.application.chart_repo" % (where, name))
+    wanted = str(version or "").lstrip("v")
+    found = [e for e in entries if str(e.get("version", "")).lstrip("v") == wanted]
+    if not found:
+        have = ", ".join(sorted(str(e.get("version")) for e in entries)[-8:])
+        raise ValueError("%s has no version %s of chart %s (it has %s). Fix: set services.application.chart_version "
+                         "to one of them" % (where, version, name, have))
+    entry = found[0]
+    digest = str(entry.get("digest") or "").lower()
+    if not re.match(r"^[0-9a-f]{64}$", digest):
+        raise ValueError("%s gives no sha256 digest for %s %s: the download could not be verified. Fix: use a "
+                         "repository whose index has digests, or a local chart (services.application.chart: a path)"
+                         % (where, name, version))
+    urls = entry.get("urls") or []
+    if not urls:
+        raise ValueError("%s gives no URL for %s %s" % (where, name, version))
+    url = str(urls[0])
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", url):
+        url = repo_url.rstrip("/") + "/" + url.lstrip("/")
+    return {"url": url, "digest": digest, "version": str(entry.get("version"))}
 
 
 def walk_images(objects):
@@ -200,8 +299,9 @@ def _previous_sizes(manifest):
     for item in (manifest or {}).get("artifacts", []):
         if item.get("size") is None:
             continue
-        kind = "image" if item.get("kind") == "image" else "deb"
-        arch = "all" if kind == "image" else item.get("target", "").rsplit("-", 1)[-1]
+        kind = item.get("kind") if item.get("kind") in ("image", "installer", "chart") else "deb"
+        arch = {"image": "all", "chart": "all", "installer": item.get("arch")}.get(kind) or \
+            item.get("target", "").rsplit("-", 1)[-1]
         key = (kind, item.get("name"), arch)
         sizes[key] = sizes.get(key, 0) + int(item["size"])
     return sizes
@@ -288,13 +388,7 @@ def plan(site):
                                               images=cni.get("flannel_images") or None)
         _add_images(out, walk_images(objects), "role kubeadm (manifest cni/flannel.yaml)")
     elif cni_name == "calico":
-        _downloaded_manifest_images(out, cni.get("calico_manifest"), "Calico's operator manifest",
-                                    "role kubeadm (manifest cni/tigera-operator.yaml)",
-                                    "cluster.cni is calico and its operator manifest is not on the build machine yet: "
-                                    "its image is not in the plan (run site.yml's download once, or list it in "
-                                    "offline.extra_images)")
-        out.notes.append("Calico's own images (calico/node, cni, kube-controllers, typha...) are chosen by the operator "
-                         "at run time: list them in offline.extra_images")
+        _calico(out, cni, site.get("extra_images") or [])
     if site.get("kube_vip_image"):
         _add_images(out, [site["kube_vip_image"]], "role kubeadm (static pod kube-vip.yaml)")
     services = site.get("services") or {}
@@ -306,23 +400,14 @@ def plan(site):
     for service, objects in sorted(pm.manifests(services, **settings).items()):
         _add_images(out, walk_images(objects), "role platform (manifest %s/)" % service)
     if services.get("volcano"):
-        _downloaded_manifest_images(out, site.get("volcano_manifest"), "Volcano's installer manifest",
-                                    "role platform (manifest volcano/)",
-                                    "services.volcano is on and its installer manifest is not on the build machine "
-                                    "yet: its images are not in the plan (list them in offline.extra_images)")
+        _volcano(out, site.get("volcano_version") or "", site.get("volcano_manifest"), site.get("extra_images") or [])
     if services.get("monitoring") and npu_hosts and not (settings.get("npu_exporter_image") or services.get("npu_exporter_image")):
         out.notes.append("services.npu_exporter_image is empty: no NPU exporter runs, so none is in the plan")
     application = site.get("application") or {}
     for name, text in sorted((application.get("manifests") or {}).items()):
         _add_images(out, manifest_images(text, name), "services.application (%s)" % name)
     if application.get("chart"):
-        chart = application["chart"]
-        local = chart.startswith("/") or chart.startswith(".")
-        out.add("chart", chart, application.get("chart_version") or "newest", "all",
-                ("file://" + chart) if local else chart, "services.application.chart",
-                size=application.get("chart_size"), size_basis="file" if application.get("chart_size") else None)
-        out.notes.append("the application chart's images are known only once it is rendered: list them in "
-                         "offline.extra_images")
+        _chart(out, application)
     _add_images(out, site.get("extra_images") or [], "offline.extra_images")
 
     # --- installers the config names -------------------------------------------------------------------
@@ -331,7 +416,8 @@ def plan(site):
         for arch in sorted(set((hosts[h] or {}).get("node_arch") or "amd64" for h in npu_hosts)):
             out.add("installer", installer.rsplit("/", 1)[-1], _installer_version(installer), arch, "file://" + installer,
                     "role ascend_runtime (NPU nodes %s)" % ", ".join(npu_hosts), size=site.get("installer_size"),
-                    size_basis="file" if site.get("installer_size") else None)
+                    size_basis="file" if site.get("installer_size") else None,
+                    path="installers/%s/%s" % (arch, installer.rsplit("/", 1)[-1]))
         word = {"amd64": "x86_64", "arm64": "aarch64"}
         wrong = [a for a in _installer_arches(npu_hosts, hosts) if word[a] not in installer and a not in installer]
         if wrong and any(w in installer for w in ("x86_64", "aarch64", "amd64", "arm64")):
@@ -374,12 +460,102 @@ def plan(site):
     }
 
 
-def _downloaded_manifest_images(out, path, what, needed_by, missing_note):
-    """The images of a manifest the roles download (``path`` on the build machine), or a note when it is not there yet."""
-    if path:
-        _add_images(out, manifest_images(path, what), needed_by)
+def _listed(extra_images, name, tag):
+    """Whether offline.extra_images lists an image ``.../<name>:<tag>`` (the fix for a release the tables lack)."""
+    for ref in extra_images:
+        try:
+            path, ref_tag = canonical_image(ref).rsplit(":", 1)
+        except ValueError:
+            continue
+        if path.endswith("/" + name) and ref_tag == tag:
+            return True
+    return False
+
+
+def _calico(out, cni, extra_images):
+    """Calico: the operator's image (its downloaded manifest walked, else the table's) and the images it deploys
+    (the table: the operator chooses them at run time), in the Installation's registry when it sets one."""
+    version = cni.get("calico_version") or ""
+    manifest = cni.get("calico_manifest")
+    row = CALICO_RELEASES.get(version)
+    if manifest:
+        operator_images = manifest_images(manifest, "Calico's operator manifest (tigera-operator-%s.yaml)" % version)
+        _add_images(out, operator_images, "role kubeadm (manifest cni/tigera-operator.yaml)")
+        tags = sorted(set(r.rsplit(":", 1)[-1] for r in operator_images if r.rsplit(":", 1)[0].endswith("tigera/operator")))
+        if row and tags and row[0] not in tags:
+            out.problems.append("Calico's operator manifest on the build machine runs tigera/operator:%s, but Calico %s "
+                                "(kubeadm_calico_version) comes with operator %s (table CALICO_RELEASES in "
+                                "offline_plan.py): the images the operator deploys would not be the bundle's. Fix: set "
+                                "kubeadm_calico_version to the manifest's Calico release, or download the manifest "
+                                "of %s (mirrors.calico_operator_manifest)" % (", ".join(tags), version, row[0], version))
+    if row is None:
+        if not _listed(extra_images, "calico/node", version):
+            out.problems.append("kubeadm_calico_version %s: the collection's table of the images the Calico operator "
+                                "deploys (CALICO_RELEASES in plugins/plugin_utils/offline_plan.py) covers %s. Fix: list "
+                                "Calico's images of that release in offline.extra_images (calico/node, cni, "
+                                "pod2daemon-flexvol, typha, kube-controllers, csi, node-driver-registrar%s), or add "
+                                "the release's row to the table" % (
+                                    version or "(not set)", ", ".join(sorted(CALICO_RELEASES, key=_release_key)),
+                                    "" if manifest else ", and tigera/operator"))
+        return
+    images = calico_images(version, cni.get("calico_registry"))
+    if not manifest:
+        _add_images(out, [images["operator"]], "role kubeadm (manifest cni/tigera-operator.yaml, Calico %s; operator "
+                                               "%s from table CALICO_RELEASES)" % (version, row[0]))
+    _add_images(out, images["components"], "role kubeadm (Calico operator %s deploys it, table CALICO_RELEASES)" % row[0])
+
+
+def _volcano(out, version, manifest, extra_images):
+    """Volcano: its downloaded installer manifest walked, else the table's images of ``version``."""
+    if manifest:
+        _add_images(out, manifest_images(manifest, "Volcano's installer manifest (volcano-%s.yaml)" % version),
+                    "role platform (manifest volcano/)")
+    elif version in VOLCANO_RELEASES:
+        _add_images(out, volcano_images(version), "role platform (manifest volcano/, Volcano %s from table "
+                                                  "VOLCANO_RELEASES)" % version)
+    elif not _listed(extra_images, "vc-scheduler", version):
+        out.problems.append("platform_volcano_version %s: its installer manifest is not on the build machine and the "
+                            "collection's table of Volcano's images (VOLCANO_RELEASES in plugins/plugin_utils/"
+                            "offline_plan.py) covers %s. Fix: list its images in offline.extra_images (%s), run "
+                            "site.yml's platform stage once where it can download the manifest, or add the release's "
+                            "row to the table" % (version or "(not set)", ", ".join(sorted(VOLCANO_RELEASES, key=_release_key)),
+                                                  ", ".join("volcanosh/%s:%s" % (c, version) for c in VOLCANO_COMPONENTS)))
+
+
+def _chart(out, application):
+    """The application's chart: fetched from services.application.chart_repo at chart_version, or a local chart
+    copied; its images walked from ``rendered`` (`helm template` output on the build machine) when given."""
+    chart = application["chart"]
+    version = application.get("chart_version") or ""
+    repo = application.get("chart_repo") or ""
+    local = is_local_chart(chart)
+    if repo:
+        if not version:
+            out.problems.append("services.application.chart_version is empty: a bundle cannot carry the newest version "
+                                "of %s from %s. Fix: set services.application.chart_version" % (chart, repo))
+        source = repo.rstrip("/") + "/index.yaml (%s %s)" % (chart, version or "?")
+    elif local:
+        source = chart if chart.startswith("file://") else "file://" + chart
     else:
-        out.notes.append(missing_note)
+        out.problems.append("services.application.chart %s names a chart through a repository of the build machine's "
+                            "helm, which the bundle cannot fetch. Fix: set services.application.chart_repo to the "
+                            "repository's URL and chart to the chart's name (%s), or chart to a local chart path"
+                            % (chart, chart.rsplit("/", 1)[-1]))
+        source = chart
+    out.add("chart", chart, version or ("local" if local else "?"), "all", source, "services.application.chart",
+            size=application.get("chart_size"), size_basis="file" if application.get("chart_size") else None,
+            path="charts/" + chart_file_name(chart.replace("file://", "", 1), version))
+    if application.get("rendered"):
+        _add_images(out, manifest_images(application["rendered"], "the chart rendered by helm template"),
+                    "services.application.chart (%s)" % chart)
+    else:
+        out.notes.append("the application chart's images are not in the plan: helm is not on the build machine (or "
+                         "the chart is not downloaded yet), so the chart could not be rendered. Fix: put helm 3 on the "
+                         "build machine's PATH, or list the chart's images in offline.extra_images")
+
+
+def _release_key(version):
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.v]", version) if p)
 
 
 def _installer_arches(npu_hosts, hosts):
@@ -413,6 +589,8 @@ def problems(manifest, the_plan):
     plan's own problems that matter where the bundle is used (``site_problems``)."""
     found = list(the_plan.get("site_problems", []))
     have_images = set(i.get("name") for i in manifest.get("artifacts", []) if i.get("kind") == "image")
+    have_files = set(i.get("path") for i in manifest.get("artifacts", []) if i.get("kind") in ("installer", "chart")
+                     and i.get("sha256"))
     have = {}
     for item in manifest.get("artifacts", []):
         if item.get("kind") == "package":
@@ -425,6 +603,9 @@ def problems(manifest, the_plan):
         why = "; ".join(row["needed_by"])
         if row["kind"] == "image" and row["name"] not in have_images:
             found.append("the bundle lacks image %s (needed by %s)" % (row["name"], why))
+        elif row["kind"] in ("installer", "chart") and row.get("path") not in have_files:
+            found.append("the bundle lacks %s %s%s (needed by %s)" % (
+                row["kind"], row["name"], " for %s" % row["arch"] if row["arch"] != "all" else "", why))
         elif row["kind"] == "deb":
             for target in the_plan.get("targets", []):
                 if not target.endswith("-" + row["arch"]) or target not in have:
@@ -438,6 +619,22 @@ def problems(manifest, the_plan):
                     found.append("the bundle's %s repository has %s %s, not %s (needed by %s)"
                                  % (target, row["name"], ", ".join(sorted(versions)), row["version"], why))
     return found
+
+
+def file_artifacts(stats):
+    """Manifest entries of the bundle's installers and charts: ``stats`` is the results of a looped ``stat``
+    (``get_checksum``, sha256) whose items are the plan's rows; each entry has the row's kind, name, version,
+    arch, source and path, and the file's sha256 and size. A row whose file is missing gets no entry (the
+    check against the plan then names it)."""
+    out = []
+    for result in stats or []:
+        row, stat = result.get("item") or {}, result.get("stat") or {}
+        if not stat.get("exists") or not stat.get("checksum"):
+            continue
+        out.append({"kind": row["kind"], "name": row["name"], "version": row.get("version"), "arch": row["arch"],
+                    "source": row.get("source"), "path": row["path"], "sha256": stat["checksum"],
+                    "size": stat.get("size")})
+    return sorted(out, key=lambda a: a["path"])
 
 
 def _mib(size):

@@ -170,6 +170,9 @@ def _manifest_of(plan, drop=()):
             continue
         if row["kind"] == "image":
             artifacts.append({"kind": "image", "name": row["name"]})
+        elif row["kind"] in ("installer", "chart"):
+            artifacts.append({"kind": row["kind"], "name": row["name"], "arch": row["arch"], "path": row["path"],
+                              "sha256": "0" * 64})
         elif row["kind"] == "deb":
             version = {"kubeadm": "1.31.4-1.1", "kubelet": "1.31.4-1.1", "kubectl": "1.31.4-1.1",
                        "cri-tools": "1.31.1-1.1"}.get(row["name"], "1.0-1")
@@ -253,13 +256,219 @@ def test_site_yml_stops_on_an_unrouted_registry_even_with_a_complete_bundle():
     assert not any("key_sha256" in p for p in found)
 
 
-def test_downloaded_manifests_give_their_images_or_a_note():
-    manifest = "kind: Deployment\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: 'docker.io/volcanosh/vc-scheduler:v1.12.0'}]\n"
+FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "offline")
+CALICO_V3_31_1 = ["quay.io/calico/%s:v3.31.1" % c for c in ("node", "cni", "pod2daemon-flexvol", "typha", "kube-controllers",
+                                                              "csi", "node-driver-registrar")]
+
+
+def _fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+def calico_site(**cni):
+    site = dlws_site()
+    site["cluster"] = dict(site["cluster"], cni="calico")
+    site["cni"] = dict({"name": "calico", "calico_version": _role_defaults("roles/kubeadm/defaults/main/cni.yml")[
+        "kubeadm_calico_version"]}, **cni)
+    return site
+
+
+def test_the_tables_cover_the_releases_the_roles_pin():
+    assert _role_defaults("roles/kubeadm/defaults/main/cni.yml")["kubeadm_calico_version"] in op.CALICO_RELEASES
+    assert _role_defaults("roles/platform/defaults/main.yml")["platform_volcano_version"] in op.VOLCANO_RELEASES
+
+
+def test_calico_images_come_from_the_table_without_the_manifest():
+    plan = op.plan(calico_site())
+    assert plan["problems"] == [], plan["problems"]
+    for ref in CALICO_V3_31_1:
+        assert ref in plan["images"], ref
+        assert "Calico operator v1.40.1 deploys it" in _rows(plan, "image", ref)[0]["needed_by"][0]
+    operator = _rows(plan, "image", "quay.io/tigera/operator:v1.40.1")
+    assert operator and "from table CALICO_RELEASES" in operator[0]["needed_by"][0]
+    # Not deployed for the Installation the role applies: no API server, Goldmane or Whisker resource.
+    assert not [i for i in plan["images"] if re.search(r"/calico/(apiserver|goldmane|whisker)", i)]
+    assert not [i for i in plan["images"] if "flannel" in i]
+    # Not a note any more: the plan knows them.
+    assert not [n for n in plan["notes"] if "Calico" in n]
+
+
+def test_calico_rows_follow_the_operators_default_registry():
+    # The operator's default registry moved from docker.io to quay.io within 3.30 (operator v1.38.7).
+    assert op.calico_images("v3.30.3")["components"][0] == "docker.io/calico/node:v3.30.3"
+    assert op.calico_images("v3.30.4")["components"][0] == "quay.io/calico/node:v3.30.4"
+    assert op.calico_images("v3.29.7")["operator"] == "quay.io/tigera/operator:v1.36.16"
+
+
+def test_calico_honours_the_installations_registry():
+    plan = op.plan(calico_site(calico_registry="registry.example/mirror/"))
+    assert "registry.example/mirror/calico/node:v3.31.1" in plan["images"]
+    assert "registry.example/mirror/calico/csi:v3.31.1" in plan["images"]
+    assert not [i for i in plan["images"] if i.startswith("quay.io/calico/")]
+    # The operator's own image is named by its manifest, not by the Installation.
+    assert "quay.io/tigera/operator:v1.40.1" in plan["images"]
+
+
+def test_calico_downloaded_manifest_gives_the_operator_and_must_match_the_release():
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tigera-operator}\nspec:\n  template:\n    spec:\n"
+                "      containers: [{name: tigera-operator, image: 'quay.io/tigera/operator:v1.40.1'}]\n")
+    plan = op.plan(calico_site(calico_manifest=manifest))
+    assert plan["problems"] == []
+    assert "role kubeadm (manifest cni/tigera-operator.yaml)" in _rows(plan, "image", "quay.io/tigera/operator:v1.40.1")[0]["needed_by"]
+    assert all(ref in plan["images"] for ref in CALICO_V3_31_1)
+    # A manifest of another release: the operator would deploy other images than the bundle's.
+    plan = op.plan(calico_site(calico_manifest=manifest.replace("v1.40.1", "v1.38.13")))
+    assert [p for p in plan["problems"] if "runs tigera/operator:v1.38.13" in p and "kubeadm_calico_version" in p]
+
+
+def test_calico_release_outside_the_table_is_a_problem_naming_the_key_and_the_fix():
+    plan = op.plan(calico_site(calico_version="v3.99.0"))
+    found = [p for p in plan["problems"] if p.startswith("kubeadm_calico_version v3.99.0")]
+    assert found and "offline.extra_images" in found[0] and "add the release's row" in found[0]
+    assert "v3.31.1" in found[0] and "tigera/operator" in found[0]
+    assert not [i for i in plan["images"] if "/calico/" in i]
+    # Listing the release's images is the fix.
+    site = calico_site(calico_version="v3.99.0")
+    site["extra_images"] = ["quay.io/calico/node:v3.99.0", "quay.io/calico/cni:v3.99.0", "quay.io/tigera/operator:v1.99.0"]
+    plan = op.plan(site)
+    assert not [p for p in plan["problems"] if "kubeadm_calico_version" in p]
+    assert "quay.io/calico/cni:v3.99.0" in plan["images"]
+
+
+def volcano_site(**extra):
     site = dlws_site()
     site["services"] = dict(site["services"], volcano=True)
-    plan = op.plan(dict(site, volcano_manifest=manifest))
-    assert "docker.io/volcanosh/vc-scheduler:v1.12.0" in plan["images"]
-    assert not [n for n in plan["notes"] if n.startswith("services.volcano is on")]
+    site["volcano_version"] = _role_defaults("roles/platform/defaults/main.yml")["platform_volcano_version"]
+    site.update(extra)
+    return site
+
+
+def test_volcano_table_and_installer_manifest_agree():
+    # The sample has the shape of installer/volcano-development.yaml at the version the platform role pins: the
+    # images the plan walks from a downloaded manifest are the ones its table gives without one.
+    walked = op.plan(volcano_site(volcano_manifest=_fixture("volcano-installer-sample.txt")))
+    table = op.plan(volcano_site())
+    pick = lambda plan: sorted(i for i in plan["images"] if "volcanosh" in i)
+    assert pick(walked) == pick(table) == sorted(op.volcano_images("v1.12.0")) == [
+        "docker.io/volcanosh/vc-controller-manager:v1.12.0", "docker.io/volcanosh/vc-scheduler:v1.12.0",
+        "docker.io/volcanosh/vc-webhook-manager:v1.12.0"]
+    assert "from table VOLCANO_RELEASES" in _rows(table, "image", "docker.io/volcanosh/vc-scheduler:v1.12.0")[0]["needed_by"][0]
+    assert _rows(walked, "image", "docker.io/volcanosh/vc-scheduler:v1.12.0")[0]["needed_by"] == ["role platform (manifest volcano/)"]
+    assert walked["problems"] == table["problems"] == []
+
+
+def test_volcano_downloaded_manifest_wins_and_unknown_release_is_a_problem():
+    manifest = "kind: Deployment\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: 'registry.example/vc-scheduler:custom'}]\n"
+    plan = op.plan(volcano_site(volcano_manifest=manifest))
+    assert "registry.example/vc-scheduler:custom" in plan["images"] and "docker.io/volcanosh/vc-scheduler:v1.12.0" not in plan["images"]
+    plan = op.plan(volcano_site(volcano_version="v9.0.0"))
+    found = [p for p in plan["problems"] if p.startswith("platform_volcano_version v9.0.0")]
+    assert found and "offline.extra_images" in found[0] and "volcanosh/vc-scheduler:v9.0.0" in found[0]
+    plan = op.plan(volcano_site(volcano_version="v9.0.0", extra_images=["docker.io/volcanosh/vc-scheduler:v9.0.0"]))
+    assert not [p for p in plan["problems"] if "platform_volcano_version" in p]
+    # Volcano off: none of it.
+    site = volcano_site()
+    site["services"]["volcano"] = False
+    assert not [i for i in op.plan(site)["images"] if "volcanosh" in i]
+
+
+INDEX = """apiVersion: v1
+entries:
+  aiplatform:
+    - name: aiplatform
+      version: 2.1.0
+      digest: %s
+      urls: [charts/aiplatform-2.1.0.tgz]
+    - name: aiplatform
+      version: 2.0.0
+      digest: %s
+      urls: ["https://other.example/aiplatform-2.0.0.tgz"]
+  nodigest:
+    - {name: nodigest, version: 1.0.0, urls: [nodigest-1.0.0.tgz]}
+""" % ("a" * 64, "B" * 64)
+
+
+def test_chart_entry_of_a_repository_index():
+    entry = op.chart_entry(INDEX, "aiplatform", "2.1.0", "https://charts.example/apulis/")
+    assert entry == {"url": "https://charts.example/apulis/charts/aiplatform-2.1.0.tgz", "digest": "a" * 64,
+                     "version": "2.1.0"}
+    assert op.chart_entry(INDEX, "aiplatform", "v2.0.0", "file:///srv/repo")["url"] == "https://other.example/aiplatform-2.0.0.tgz"
+    assert op.chart_entry(INDEX, "aiplatform", "2.0.0", "file:///srv/repo")["digest"] == "b" * 64
+    with pytest.raises(ValueError, match=r"no version 3.0.0 of chart aiplatform \(it has 2.0.0, 2.1.0\). Fix: set "
+                                         r"services.application.chart_version"):
+        op.chart_entry(INDEX, "aiplatform", "3.0.0", "https://charts.example")
+    with pytest.raises(ValueError, match="has no chart web. Fix"):
+        op.chart_entry(INDEX, "web", "1.0.0", "https://charts.example")
+    with pytest.raises(ValueError, match="no sha256 digest for nodigest 1.0.0"):
+        op.chart_entry(INDEX, "nodigest", "1.0.0", "https://charts.example")
+    with pytest.raises(ValueError, match="is not YAML"):
+        op.chart_entry("entries: [", "x", "1", "https://charts.example")
+
+
+def test_chart_rows_and_their_images():
+    site = dlws_site()
+    site["application"] = {"chart": "aiplatform", "chart_repo": "https://charts.example/apulis", "chart_version": "2.1.0",
+                           "rendered": _fixture("chart-rendered-sample.txt")}
     plan = op.plan(site)
-    assert "docker.io/volcanosh/vc-scheduler:v1.12.0" not in plan["images"]
-    assert [n for n in plan["notes"] if n.startswith("services.volcano is on and its installer manifest is not")]
+    chart = _rows(plan, "chart")[0]
+    assert chart["path"] == "charts/aiplatform-2.1.0.tgz" and chart["version"] == "2.1.0"
+    assert chart["source"] == "https://charts.example/apulis/index.yaml (aiplatform 2.1.0)"
+    for ref in ("registry.example/apulis/migrate:2.1.0", "registry.example/apulis/web:2.1.0", "docker.io/library/busybox:1.36"):
+        assert _rows(plan, "image", ref)[0]["needed_by"] == ["services.application.chart (aiplatform)"]
+    assert not [n for n in plan["notes"] if "chart" in n]
+    # Without a rendering (no helm, or the chart not downloaded yet): a note says how to fill the gap.
+    del site["application"]["rendered"]
+    plan = op.plan(site)
+    assert [n for n in plan["notes"] if "chart's images are not in the plan" in n and "offline.extra_images" in n]
+    # No version: a bundle cannot carry "newest".
+    site["application"]["chart_version"] = ""
+    assert [p for p in op.plan(site)["problems"] if p.startswith("services.application.chart_version is empty")]
+    # repo/chart of the build machine's helm cannot be fetched.
+    site["application"] = {"chart": "apulis/aiplatform", "chart_version": "2.1.0"}
+    assert [p for p in op.plan(site)["problems"] if "services.application.chart_repo" in p and "(aiplatform)" in p]
+    # A local chart: a directory is packed as <name>.tgz, an archive keeps its name.
+    site["application"] = {"chart": "/srv/charts/aiplatform/"}
+    assert _rows(op.plan(site), "chart")[0]["path"] == "charts/aiplatform.tgz"
+    site["application"] = {"chart": "file:///srv/charts/aiplatform-2.1.0.tgz"}
+    assert _rows(op.plan(site), "chart")[0]["path"] == "charts/aiplatform-2.1.0.tgz"
+    assert op.problems(_manifest_of(op.plan(site)), op.plan(site)) == []
+
+
+def test_installers_and_charts_are_files_of_the_bundle_checked_against_the_plan():
+    site = dlws_site()
+    site["application"] = {"chart": "aiplatform", "chart_repo": "https://charts.example", "chart_version": "2.1.0"}
+    plan = op.plan(site)
+    installer = _rows(plan, "installer")[0]
+    assert installer["path"] == "installers/arm64/Ascend-docker-runtime_6.0.0_linux-aarch64.run"
+    stats = [{"item": row, "stat": {"exists": True, "checksum": "c" * 64, "size": 1234}}
+             for row in plan["artifacts"] if row["kind"] in ("installer", "chart")]
+    entries = op.file_artifacts(stats + [{"item": installer, "stat": {"exists": False}}])
+    assert [e["path"] for e in entries] == ["charts/aiplatform-2.1.0.tgz", installer["path"]]
+    assert all(e["sha256"] == "c" * 64 and e["size"] == 1234 for e in entries)
+    manifest = _manifest_of(plan)
+    manifest["artifacts"] = [a for a in manifest["artifacts"] if a["kind"] not in ("installer", "chart")] + entries
+    assert op.problems(manifest, plan) == []
+    manifest["artifacts"] = [a for a in manifest["artifacts"] if a.get("kind") not in ("installer", "chart")]
+    assert op.problems(manifest, plan) == [
+        "the bundle lacks chart aiplatform (needed by services.application.chart)",
+        "the bundle lacks installer Ascend-docker-runtime_6.0.0_linux-aarch64.run for arm64 (needed by role "
+        "ascend_runtime (NPU nodes atlas01, atlas02))"]
+    # A later plan takes the sizes of the last build's files.
+    site["previous_manifest"] = {"artifacts": entries}
+    assert _rows(op.plan(site), "installer")[0]["size"] == 1234
+
+
+def test_chart_repo_without_chart_is_a_config_error():
+    config = {
+        "schema_version": 1,
+        "cluster": {"name": "site", "domain": "ai.example", "kubernetes_version": "1.31.4"},
+        "network": {"node_networks": ["10.1.0.0/24"]},
+        "nodes": [{"hostname": "cp-01", "ip": "10.1.0.11", "roles": ["control_plane", "worker"], "os": "debian12"}],
+        "services": {"application": {"chart_repo": "https://charts.example/apulis"}},
+    }
+    errors = [p for p in parse(yaml.safe_dump(config), "platform.yml").errors
+              if p.key == "services.application.chart_repo"]
+    assert errors and "Fix: set services.application.chart to the chart's name" in str(errors[0])
+    config["services"]["application"]["chart"] = "aiplatform"
+    assert not [p for p in parse(yaml.safe_dump(config), "platform.yml").errors if "chart" in p.key]

@@ -484,6 +484,9 @@ def _check_services(config, nodes, chk):
     if app.get("chart") and app.get("manifests_dir"):
         chk.error(("services", "application"), "names both a Helm chart and a manifests directory",
                   "keep one of services.application.chart and services.application.manifests_dir")
+    if app.get("chart_repo") and not app.get("chart"):
+        chk.error(("services", "application", "chart_repo"), "names a chart repository but no chart",
+                  "set services.application.chart to the chart's name in that repository")
     has_npu = any((n.get("accelerator") or {}).get("vendor") == "huawei" for n in nodes)
     if has_npu and services.get("monitoring", True) and not services.get("npu_exporter_image"):
         chk.warning(("services", "npu_exporter_image"), "the cluster has NPU nodes and monitoring is on, but no NPU "

@@ -461,9 +461,14 @@ SCHEMA = M(
                 "application": M(
                     "The AI platform application, deployed last, fed by the `platform` pass-through settings.",
                     {
-                        "chart": F("str", "A Helm chart (a path on the control machine or `repo/chart`); its "
-                                          "values are the `platform` settings."),
-                        "chart_version": F("str", "Version of that chart."),
+                        "chart": F("str", "A Helm chart (a path on the control machine, a chart's name in "
+                                          "`chart_repo`, or `repo/chart` of the control machine's helm, which an "
+                                          "offline bundle cannot carry); its values are the `platform` settings."),
+                        "chart_repo": F("url", "URL of the Helm repository that holds `chart` (its `index.yaml`); "
+                                               "the offline bundle downloads the chart from it at `chart_version` "
+                                               "and verifies it against the index's digest."),
+                        "chart_version": F("str", "Version of that chart (required for an offline bundle of a "
+                                                  "repository's chart)."),
                         "manifests_dir": F("path", "A directory of manifests on the control machine (`*.yaml`, or "
                                                    "`*.yaml.j2` templated with the `platform` settings as "
                                                    "`platform`)."),
