@@ -57,7 +57,10 @@ UPSTREAM_NVIDIA_KEY = "https://nvidia.github.io/libnvidia-container/gpgkey"
 # Rough sizes (bytes) for the estimate where neither a file nor a previous build knows better:
 # a compressed image of one architecture, a Kubernetes or toolkit package, an OS package with its share
 # of dependencies, a chart.
-TYPICAL_SIZES = {"image": 60 * 2 ** 20, "deb": 10 * 2 ** 20, "os-package": 2 * 2 ** 20, "chart": 2 ** 20}
+TYPICAL_SIZES = {"image": 60 * 2 ** 20, "deb": 10 * 2 ** 20, "os-package": 2 * 2 ** 20, "chart": 2 ** 20,
+                 "manifest": 2 ** 20}
+# Kinds of artifact that are one file of the bundle, recorded with its path and sha256.
+FILE_KINDS = ("installer", "chart", "manifest")
 
 # Calico through the Tigera operator: the operator chooses Calico's images at run time, so the plan takes them
 # from this table, one row per Calico release the kubeadm role can pin (kubeadm_calico_version):
@@ -299,8 +302,8 @@ def _previous_sizes(manifest):
     for item in (manifest or {}).get("artifacts", []):
         if item.get("size") is None:
             continue
-        kind = item.get("kind") if item.get("kind") in ("image", "installer", "chart") else "deb"
-        arch = {"image": "all", "chart": "all", "installer": item.get("arch")}.get(kind) or \
+        kind = item.get("kind") if item.get("kind") in ("image",) + FILE_KINDS else "deb"
+        arch = {"image": "all", "chart": "all", "manifest": "all", "installer": item.get("arch")}.get(kind) or \
             item.get("target", "").rsplit("-", 1)[-1]
         key = (kind, item.get("name"), arch)
         sizes[key] = sizes.get(key, 0) + int(item["size"])
@@ -389,6 +392,9 @@ def plan(site):
         _add_images(out, walk_images(objects), "role kubeadm (manifest cni/flannel.yaml)")
     elif cni_name == "calico":
         _calico(out, cni, site.get("extra_images") or [])
+        pinned_manifest(out, "tigera-operator-%s.yaml" % (cni.get("calico_version") or "unknown"),
+                        cni.get("calico_version") or "", cni.get("calico_manifest_url"), cni.get("calico_manifest_sha256"),
+                        "role kubeadm (cni/tigera-operator.yaml, applied by the Calico stage)")
     if site.get("kube_vip_image"):
         _add_images(out, [site["kube_vip_image"]], "role kubeadm (static pod kube-vip.yaml)")
     services = site.get("services") or {}
@@ -401,6 +407,9 @@ def plan(site):
         _add_images(out, walk_images(objects), "role platform (manifest %s/)" % service)
     if services.get("volcano"):
         _volcano(out, site.get("volcano_version") or "", site.get("volcano_manifest"), site.get("extra_images") or [])
+        pinned_manifest(out, "volcano-%s.yaml" % (site.get("volcano_version") or "unknown"), site.get("volcano_version") or "",
+                        site.get("volcano_manifest_url"), site.get("volcano_manifest_sha256"),
+                        "role platform (manifest volcano/)")
     if services.get("monitoring") and npu_hosts and not (settings.get("npu_exporter_image") or services.get("npu_exporter_image")):
         out.notes.append("services.npu_exporter_image is empty: no NPU exporter runs, so none is in the plan")
     application = site.get("application") or {}
@@ -505,6 +514,13 @@ def _calico(out, cni, extra_images):
     _add_images(out, images["components"], "role kubeadm (Calico operator %s deploys it, table CALICO_RELEASES)" % row[0])
 
 
+def pinned_manifest(out, name, version, source, sha256, needed_by):
+    """A manifest a role applies, downloaded against a sha256 pin: the bundle carries the file under manifests/
+    (the site's control machine cannot download it), the role takes it from there offline."""
+    out.add("manifest", name, version, "all", source or "(the role's default URL)", needed_by,
+            path="manifests/" + name, sha256=(sha256 or "").lower() or None)
+
+
 def _volcano(out, version, manifest, extra_images):
     """Volcano: its downloaded installer manifest walked, else the table's images of ``version``."""
     if manifest:
@@ -589,7 +605,7 @@ def problems(manifest, the_plan):
     plan's own problems that matter where the bundle is used (``site_problems``)."""
     found = list(the_plan.get("site_problems", []))
     have_images = set(i.get("name") for i in manifest.get("artifacts", []) if i.get("kind") == "image")
-    have_files = set(i.get("path") for i in manifest.get("artifacts", []) if i.get("kind") in ("installer", "chart")
+    have_files = set(i.get("path") for i in manifest.get("artifacts", []) if i.get("kind") in FILE_KINDS
                      and i.get("sha256"))
     have = {}
     for item in manifest.get("artifacts", []):
@@ -603,7 +619,7 @@ def problems(manifest, the_plan):
         why = "; ".join(row["needed_by"])
         if row["kind"] == "image" and row["name"] not in have_images:
             found.append("the bundle lacks image %s (needed by %s)" % (row["name"], why))
-        elif row["kind"] in ("installer", "chart") and row.get("path") not in have_files:
+        elif row["kind"] in FILE_KINDS and row.get("path") not in have_files:
             found.append("the bundle lacks %s %s%s (needed by %s)" % (
                 row["kind"], row["name"], " for %s" % row["arch"] if row["arch"] != "all" else "", why))
         elif row["kind"] == "deb":

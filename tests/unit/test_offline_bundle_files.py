@@ -214,3 +214,46 @@ def test_a_bundle_file_that_does_not_match_its_manifest_stops_the_run(tmp_path):
     assert stats["failures"] == 1
     failed = [r for r in results.values() if r.get("failed")][0]
     assert member + " in the bundle does not match the sha256 its manifest.json records" in failed["msg"], failed
+
+
+def _calico_manifest_play(tmp_path, offline, bundle=None, url=None, sha256=""):
+    return [{"name": "Operator manifest", "ansible.builtin.include_role": {"name": "aiplatform.cluster.kubeadm",
+                                                                           "tasks_from": "calico_manifest"},
+             "vars": {"kubeadm_offline": offline, "kubeadm_calico_version": "v3.31.1",
+                      "platform_artifacts_dir": str(tmp_path / "artifacts"),
+                      "platform_mirrors": {"calico_operator_manifest": url or "",
+                                           "calico_operator_manifest_sha256": sha256},
+                      "offline_bundle": str(bundle or ""),
+                      "offline_from_bundle_dir": str(tmp_path / "control" / "from-bundle")}}]
+
+
+def test_the_pinned_calico_manifest_is_downloaded_online_and_taken_from_the_bundle_offline(tmp_path):
+    """Role kubeadm's own tasks (tasks_from: calico_manifest): with access, the operator's manifest is downloaded
+    against its pin (the bundle build runs the same tasks, so it carries what the role would fetch); offline, it is
+    taken out of the bundle, checked against the manifest, and nothing is fetched."""
+    data = b"apiVersion: v1\nkind: List\nitems: []\n"
+    source = tmp_path / "tigera-operator.yaml"
+    source.write_bytes(data)
+    pin = hashlib.sha256(data).hexdigest()
+    dest = tmp_path / "artifacts" / "downloads" / "tigera-operator-v3.31.1.yaml"
+    _results, stats = playbook(tmp_path, _calico_manifest_play(tmp_path, False, url="file://%s" % source, sha256=pin))
+    assert stats["failures"] == 0 and dest.read_bytes() == data
+    dest.unlink()
+    # A file that does not match the pin is refused (get_url's checksum).
+    _results, stats = playbook(tmp_path, _calico_manifest_play(tmp_path, False, url="file://%s" % source,
+                                                                 sha256="0" * 64), "badpin.yml")
+    assert stats["failures"] == 1 and not dest.exists()
+    # Offline: from the bundle only; the URL points nowhere.
+    bundle = _bundle(tmp_path, {"manifests/tigera-operator-v3.31.1.yaml": data})
+    _results, stats = playbook(tmp_path, _calico_manifest_play(tmp_path, True, bundle, url="http://192.0.2.1/x.yaml"),
+                               "offline.yml")
+    assert stats["failures"] == 0 and dest.read_bytes() == data
+    _results, stats = playbook(tmp_path, _calico_manifest_play(tmp_path, True, bundle, url="http://192.0.2.1/x.yaml"),
+                               "again.yml")
+    assert stats["failures"] == 0 and stats["changed"] == 0
+    # A bundle without it: the run stops naming the file.
+    (tmp_path / "empty").mkdir()
+    empty = _bundle(tmp_path / "empty", {})
+    results, stats = playbook(tmp_path, _calico_manifest_play(tmp_path, True, empty), "lacks.yml")
+    failed = [r for r in results.values() if r.get("failed")][0]
+    assert "lacks manifests/tigera-operator-v3.31.1.yaml" in failed["msg"]

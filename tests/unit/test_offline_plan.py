@@ -170,7 +170,7 @@ def _manifest_of(plan, drop=()):
             continue
         if row["kind"] == "image":
             artifacts.append({"kind": "image", "name": row["name"]})
-        elif row["kind"] in ("installer", "chart"):
+        elif row["kind"] in op.FILE_KINDS:
             artifacts.append({"kind": row["kind"], "name": row["name"], "arch": row["arch"], "path": row["path"],
                               "sha256": "0" * 64})
         elif row["kind"] == "deb":
@@ -472,3 +472,27 @@ def test_chart_repo_without_chart_is_a_config_error():
     assert errors and "Fix: set services.application.chart to the chart's name" in str(errors[0])
     config["services"]["application"]["chart"] = "aiplatform"
     assert not [p for p in parse(yaml.safe_dump(config), "platform.yml").errors if "chart" in p.key]
+
+
+def test_pinned_manifests_are_carried_as_files_of_the_bundle():
+    """Calico's operator manifest and Volcano's installer are downloaded by the roles at a site with access; the
+    air-gapped site's roles take them from the bundle, so the plan lists them (URL and pin) and a bundle without
+    them is named."""
+    site = volcano_site(volcano_manifest_url="https://volcano.example/v.yaml", volcano_manifest_sha256="AB" * 32)
+    site["cluster"] = dict(site["cluster"], cni="calico")
+    site["cni"] = {"name": "calico", "calico_version": "v3.31.1", "calico_manifest_url": "file:///srv/op.yaml",
+                   "calico_manifest_sha256": "cd" * 32}
+    plan = op.plan(site)
+    rows = {r["name"]: r for r in _rows(plan, "manifest")}
+    assert sorted(rows) == ["tigera-operator-v3.31.1.yaml", "volcano-%s.yaml" % site["volcano_version"]]
+    calico = rows["tigera-operator-v3.31.1.yaml"]
+    assert (calico["path"], calico["source"], calico["sha256"], calico["arch"]) == (
+        "manifests/tigera-operator-v3.31.1.yaml", "file:///srv/op.yaml", "cd" * 32, "all")
+    assert rows["volcano-%s.yaml" % site["volcano_version"]]["sha256"] == "ab" * 32
+    assert "role kubeadm" in calico["needed_by"][0]
+    assert op.problems(_manifest_of(plan), plan) == []
+    missing = op.problems(_manifest_of(plan, drop=["tigera-operator-v3.31.1.yaml"]), plan)
+    assert missing == ["the bundle lacks manifest tigera-operator-v3.31.1.yaml (needed by role kubeadm "
+                       "(cni/tigera-operator.yaml, applied by the Calico stage))"]
+    # Flannel and no Volcano: nothing of the kind.
+    assert _rows(op.plan(dlws_site()), "manifest") == []
