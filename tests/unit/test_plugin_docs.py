@@ -2,6 +2,7 @@
 its own name, its documentation parses, and a filter's or test's options are the parameters its Python
 function really takes. A DOCUMENTATION block that stops parsing (a YAML colon in a description once broke
 ansible-doc unnoticed) or a filter that shows another filter's doc fails here."""
+import ast
 import glob
 import importlib
 import inspect
@@ -11,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -114,6 +116,27 @@ def test_module_attributes_match_the_code():
             with open(os.path.join(ROOT, "plugins", "action", fqcn.rsplit(".", 1)[1] + ".py")) as handle:
                 supports = "_supports_check_mode = False" not in handle.read()
         assert (entry["doc"]["attributes"]["check_mode"]["support"] != "none") == supports, fqcn
+
+
+# The fragments that say how a module behaves in check and diff mode (plugins/doc_fragments/attributes.py).
+BEHAVIOUR_FRAGMENTS = {"%s.attributes.%s" % (COLLECTION, name)
+                       for name in ("info_module", "check_mode_only", "check_mode_and_diff", "no_check_mode")}
+
+
+def test_every_module_takes_its_check_and_diff_support_from_one_fragment():
+    """No module writes the check_mode/diff_mode block again: it names one behaviour fragment and its own
+    attributes hold only what is its own (the block was once copied into five modules)."""
+    for path in sorted(glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))):
+        with open(path) as handle:
+            tree = ast.parse(handle.read())
+        text = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                    and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["DOCUMENTATION"])
+        doc = yaml.safe_load(text)
+        name = os.path.basename(path)
+        fragments = doc.get("extends_documentation_fragment") or []
+        assert "%s.attributes" % COLLECTION in fragments, name
+        assert len(BEHAVIOUR_FRAGMENTS.intersection(fragments)) == 1, (name, fragments)
+        assert not {"check_mode", "diff_mode"}.intersection(doc.get("attributes") or {}), name
 
 
 def test_the_action_plugin_shares_its_module_doc():
