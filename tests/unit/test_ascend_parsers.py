@@ -1,7 +1,5 @@
 """Ascend parsers over real npu-smi / driver file outputs (fixtures say where each came from)."""
 
-import os
-
 import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import ascend
@@ -9,21 +7,6 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.driver_version 
     DriverVersionError,
     driver_at_least,
 )
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "ascend")
-
-
-def fixture(name):
-    """The fixture without its leading ``# source:`` line(s)."""
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return "".join(line for line in handle if not line.startswith("# source:"))
-
-
-def test_every_fixture_names_its_source():
-    for name in sorted(os.listdir(FIXTURES)):
-        with open(os.path.join(FIXTURES, name)) as handle:
-            assert handle.readline().startswith("# source: "), name
-
 
 # file -> (tool, driver, [(npu, chip, name, health, bus, memory used/total, hbm used/total, power)])
 NPU_SMI = {
@@ -73,33 +56,34 @@ NPU_SMI = {
 
 
 @pytest.mark.parametrize("name", sorted(NPU_SMI))
-def test_npu_smi_info(name):
+def test_npu_smi_info(name, fixture_text):
     tool, driver, expected = NPU_SMI[name]
-    parsed = ascend.parse_npu_smi_info(fixture(name))
+    parsed = ascend.parse_npu_smi_info(fixture_text("ascend", name))
     assert parsed["tool_version"] == tool and parsed["driver_version"] == driver
     got = [(n["npu_id"], n["chip_id"], n["name"], n["health"], n["bus_id"], (n["memory_used_mb"], n["memory_total_mb"]),
             (n["hbm_used_mb"], n["hbm_total_mb"]), n["power_w"]) for n in parsed["npus"]]
     assert got == expected
 
 
-def test_process_tables():
-    assert ascend.parse_npu_smi_info(fixture("npu_smi_23.0.2.1_910B2C_hbm.txt"))["processes"] == [
+def test_process_tables(fixture_text):
+    assert ascend.parse_npu_smi_info(fixture_text("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt"))["processes"] == [
         {"npu_id": 0, "chip_id": 0, "pid": 124528, "name": "python3.8", "memory_mb": 17400}]
-    procs = ascend.parse_npu_smi_info(fixture("npu_smi_25.2.0_910_phyid.txt"))["processes"]
+    procs = ascend.parse_npu_smi_info(fixture_text("ascend", "npu_smi_25.2.0_910_phyid.txt"))["processes"]
     assert procs == [{"npu_id": 1, "chip_id": 1, "pid": 990711, "name": "python", "memory_mb": 7746}]
-    procs = ascend.parse_npu_smi_info(fixture("npu_smi_23.0.rc3_drv_23.0.rc2.3_8x_processes.txt"))["processes"]
+    procs = ascend.parse_npu_smi_info(
+        fixture_text("ascend", "npu_smi_23.0.rc3_drv_23.0.rc2.3_8x_processes.txt"))["processes"]
     assert [(p["npu_id"], p["pid"], p["memory_mb"]) for p in procs] == [
         (0, 139667, 30780), (1, 139577, 30782), (2, 139446, 30780), (3, 139372, 30780), (4, 139258, 30780),
         (5, 139163, 30780), (6, 139126, 30780), (7, 139090, 30780)]
     # "No running processes found in NPU n" rows are not processes
-    assert ascend.parse_npu_smi_info(fixture("npu_smi_24.1.0_910B_8x_hugepages.txt"))["processes"] == []
+    assert ascend.parse_npu_smi_info(fixture_text("ascend", "npu_smi_24.1.0_910B_8x_hugepages.txt"))["processes"] == []
 
 
 @pytest.mark.parametrize("name", sorted(NPU_SMI))
-def test_npu_smi_truncated_anywhere_is_an_error_or_a_prefix(name):
+def test_npu_smi_truncated_anywhere_is_an_error_or_a_prefix(name, fixture_text):
     """Cut a real table after every line: the parser raises AscendParseError or returns a prefix of the NPUs."""
-    full = ascend.parse_npu_smi_info(fixture(name))["npus"]
-    lines = fixture(name).splitlines()
+    full = ascend.parse_npu_smi_info(fixture_text("ascend", name))["npus"]
+    lines = fixture_text("ascend", name).splitlines()
     for cut in range(len(lines)):
         try:
             npus = ascend.parse_npu_smi_info("\n".join(lines[:cut]))["npus"]
@@ -119,18 +103,18 @@ def test_npu_smi_garbage(text, message):
         ascend.parse_npu_smi_info(text)
 
 
-def test_npu_smi_truncated_mid_device():
-    lines = fixture("npu_smi_23.0.2.1_910B2C_hbm.txt").splitlines()
+def test_npu_smi_truncated_mid_device(fixture_text):
+    lines = fixture_text("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt").splitlines()
     cut = "\n".join(lines[:7])  # ends after the first row of NPU 0
     with pytest.raises(ascend.AscendParseError, match="incomplete"):
         ascend.parse_npu_smi_info(cut)
 
 
-def test_npu_smi_list():
-    parsed = ascend.parse_npu_smi_list(fixture("npu_smi_list_8.txt"))
+def test_npu_smi_list(fixture_text):
+    parsed = ascend.parse_npu_smi_list(fixture_text("ascend", "npu_smi_list_8.txt"))
     assert parsed["total"] == 8
     assert parsed["npus"][7] == {"npu_id": 7, "chip_count": 1}
-    truncated = "\n".join(fixture("npu_smi_list_8.txt").splitlines()[:6])
+    truncated = "\n".join(fixture_text("ascend", "npu_smi_list_8.txt").splitlines()[:6])
     with pytest.raises(ascend.AscendParseError, match="Total Count 8 but lists 2"):
         ascend.parse_npu_smi_list(truncated)
     with pytest.raises(ascend.AscendParseError, match="no 'Total Count'"):
@@ -143,16 +127,16 @@ def test_npu_smi_list():
     ("version_info_24.1.rc3.txt", "24.1.rc3", "24.1.rc3", "V100R001C19SPC001B124", "[7.0.0,7.5.99]", None),
     ("firmware_version_info_7.1.txt", "7.1.0.11.220", "23.0.7", None, None, "[23.0.rc3,23.0.rc3.],[23.0.0,23.0.0.]"),
 ])
-def test_version_info(name, version, package, inner, fw, drv):
-    parsed = ascend.parse_version_info(fixture(name))
+def test_version_info(name, version, package, inner, fw, drv, fixture_text):
+    parsed = ascend.parse_version_info(fixture_text("ascend", name))
     assert (parsed["version"], parsed["package_version"], parsed["inner_version"]) == (version, package, inner)
     assert (parsed["compatible_version_fw"], parsed["compatible_version_drv"]) == (fw, drv)
     assert parsed["values"]["Version"] == version
 
 
 @pytest.mark.parametrize("name", ["version_info_2020.txt", "version_info_23.0.7.txt", "version_info_24.1.rc3.txt"])
-def test_driver_versions_of_the_fixtures_are_comparable(name):
-    parsed = ascend.parse_version_info(fixture(name))
+def test_driver_versions_of_the_fixtures_are_comparable(name, fixture_text):
+    parsed = ascend.parse_version_info(fixture_text("ascend", name))
     assert driver_at_least(parsed["version"], "1.72.T2.100.B020", "huawei")
     if parsed["inner_version"]:
         with pytest.raises(DriverVersionError, match="inner version"):
@@ -168,8 +152,8 @@ def test_version_info_errors():
         ascend.parse_version_info("Innerversion=V100R001C15SPC012B220\n")
 
 
-def test_install_info():
-    parsed = ascend.parse_install_info(fixture("ascend_install_info.txt"))
+def test_install_info(fixture_text):
+    parsed = ascend.parse_install_info(fixture_text("ascend", "ascend_install_info.txt"))
     assert parsed["install_path"] == "/usr/local/Ascend"
     assert parsed["Firmware_Install_Path_Param"] == "/usr/local/Ascend"
     assert parsed["Driver_Install_Type"] == "full" and parsed["UserName"] == "HwHiAiUser"
@@ -206,8 +190,8 @@ def test_npu_smi_failures(stdout, stderr, rc, message):
     assert message in ascend.classify_npu_smi_failure(stdout, stderr, rc)
 
 
-def test_summary_problems():
-    smi = ascend.parse_npu_smi_info(fixture("npu_smi_23.0.0_310B4_nohbm.txt"))
+def test_summary_problems(fixture_text):
+    smi = ascend.parse_npu_smi_info(fixture_text("ascend", "npu_smi_23.0.0_310B4_nohbm.txt"))
     result = ascend.summarize(smi=smi, pci_models={"Ascend310P": 2})
     assert result["driver_version"] == "23.0.0" and result["chip_count"] == 1
     assert "2 Ascend chips on the PCI bus but npu-smi sees 1" in result["problems"]
@@ -222,9 +206,9 @@ def test_summary_problems():
     assert cpu["present"] is False and cpu["pci_npu_count"] == 0
 
 
-def test_summary_driver_on_disk_differs_from_the_loaded_one():
-    smi = ascend.parse_npu_smi_info(fixture("npu_smi_23.0.rc3_drv_23.0.rc2.3_8x_processes.txt"))
-    driver = ascend.parse_version_info(fixture("version_info_23.0.7.txt"))
+def test_summary_driver_on_disk_differs_from_the_loaded_one(fixture_text):
+    smi = ascend.parse_npu_smi_info(fixture_text("ascend", "npu_smi_23.0.rc3_drv_23.0.rc2.3_8x_processes.txt"))
+    driver = ascend.parse_version_info(fixture_text("ascend", "version_info_23.0.7.txt"))
     result = ascend.summarize(driver=driver, smi=smi, pci_models={"Ascend910": 8})
     assert result["driver_version"] == "23.0.7" and result["npu_smi_version"] == "23.0.rc3"
     assert result["problems"] == ["driver/version.info says 23.0.7 but the loaded driver reports 23.0.rc2.3 "

@@ -8,7 +8,6 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = os.path.join(ROOT, "plugins", "modules")
-FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures")
 
 
 def run_module(name, args, tmp_path):
@@ -39,11 +38,6 @@ def fake_pci(root, devices):
         (path / "class").write_text(klass + "\n")
 
 
-def read(*parts):
-    with open(os.path.join(FIXTURES, *parts)) as handle:
-        return "".join(line for line in handle if not line.startswith("# source:"))
-
-
 def test_nvidia_gpus_on_the_bus_without_driver(tmp_path):
     fake_pci(tmp_path, [("0x10de", "0x2330", "0x030200")] * 8 + [("0x8086", "0x0d57", "0x060000")])
     result = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": str(tmp_path / "none")},
@@ -56,49 +50,50 @@ def test_nvidia_gpus_on_the_bus_without_driver(tmp_path):
     assert nv["gpu_count"] is None and nv["gpus"] == []
 
 
-def test_nvidia_healthy(tmp_path):
+def test_nvidia_healthy(tmp_path, fixture_text):
     fake_pci(tmp_path, [("0x10de", "0x2330", "0x030200")])
-    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": read("nvidia", "h100_nvidia-smi-q-x.xml")})
+    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": fixture_text("nvidia", "h100_nvidia-smi-q-x.xml")})
     nv = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": smi}, tmp_path)["nvidia"]
     assert nv["driver_version"] == "580.159.04" and nv["cuda_version"] == "13.0" and nv["gpu_count"] == 1
     assert nv["problems"] == [] and nv["source"] == "nvidia-smi"
 
 
-def test_nvidia_library_mismatch_falls_back_to_the_kernel_module(tmp_path):
+def test_nvidia_library_mismatch_falls_back_to_the_kernel_module(tmp_path, fixture_text):
     """The truenas-nvidia-drivers#19 host: NVML 580.178 in user space, module 580.173.02 still loaded."""
     fake_pci(tmp_path, [("0x10de", "0x2330", "0x030200")])
     (tmp_path / "proc" / "driver" / "nvidia").mkdir(parents=True)
-    (tmp_path / "proc" / "driver" / "nvidia" / "version").write_text(read("nvidia", "proc_580.173.02_proprietary.txt"))
-    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": read("nvidia", "smi_mismatch_580.178.txt")}, rc=18)
+    (tmp_path / "proc" / "driver" / "nvidia" / "version").write_text(
+        fixture_text("nvidia", "proc_580.173.02_proprietary.txt"))
+    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": fixture_text("nvidia", "smi_mismatch_580.178.txt")}, rc=18)
     nv = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": smi}, tmp_path)["nvidia"]
     assert nv["driver_version"] == "580.173.02" and nv["source"] == "/proc/driver/nvidia/version"
     assert any("NVML library 580.178" in p for p in nv["problems"])
     assert nv["present"] is True
 
 
-def test_nvidia_sys_module_is_preferred_to_proc(tmp_path):
+def test_nvidia_sys_module_is_preferred_to_proc(tmp_path, fixture_text):
     (tmp_path / "sys" / "module" / "nvidia").mkdir(parents=True)
     (tmp_path / "sys" / "module" / "nvidia" / "version").write_text("580.159.04\n")
     (tmp_path / "proc" / "driver" / "nvidia").mkdir(parents=True)
-    (tmp_path / "proc" / "driver" / "nvidia" / "version").write_text(read("nvidia", "h100_proc_version.txt"))
-    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": read("nvidia", "smi_no_devices.txt")}, rc=6)
+    (tmp_path / "proc" / "driver" / "nvidia" / "version").write_text(fixture_text("nvidia", "h100_proc_version.txt"))
+    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": fixture_text("nvidia", "smi_no_devices.txt")}, rc=6)
     nv = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": smi}, tmp_path)["nvidia"]
     assert nv["source"] == "/sys/module/nvidia/version" and nv["driver_version"] == "580.159.04"
     assert nv["problems"] == [p for p in nv["problems"] if "found no GPU" in p] and len(nv["problems"]) == 1
 
 
-def test_nvidia_one_of_eight_gpus_missing(tmp_path):
+def test_nvidia_one_of_eight_gpus_missing(tmp_path, fixture_text):
     """8 GPUs and 4 NVSwitches on the bus; nvidia-smi lists 1 (the real H100 output)."""
     fake_pci(tmp_path, [("0x10de", "0x2330", "0x030200")] * 8 + [("0x10de", "0x22a3", "0x068000")] * 4)
-    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": read("nvidia", "h100_nvidia-smi-q-x.xml")})
+    smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": fixture_text("nvidia", "h100_nvidia-smi-q-x.xml")})
     nv = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": smi}, tmp_path)["nvidia"]
     assert nv["pci_gpu_count"] == 8 and nv["gpu_count"] == 1
     assert nv["problems"] == ["8 NVIDIA GPUs on the PCI bus but nvidia-smi sees 1"]
 
 
-def test_nvidia_garbage_output_is_a_problem_not_a_traceback(tmp_path):
+def test_nvidia_garbage_output_is_a_problem_not_a_traceback(tmp_path, fixture_text):
     fake_pci(tmp_path, [("0x10de", "0x2330", "0x030200")])
-    text = read("nvidia", "h100_nvidia-smi-q-x.xml")
+    text = fixture_text("nvidia", "h100_nvidia-smi-q-x.xml")
     smi = fake_tool(tmp_path, "nvidia-smi", {"-q -x": text[: len(text) // 3] + "\n"})
     nv = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": smi}, tmp_path)["nvidia"]
     assert nv["driver_version"] is None
@@ -133,16 +128,16 @@ def test_ascend_without_driver(tmp_path):
     assert npu["present"] is True and npu["npus"] == [] and npu["chip_count"] is None
 
 
-def test_ascend_installed(tmp_path):
+def test_ascend_installed(tmp_path, fixture_text):
     fake_pci(tmp_path, [("0x19e5", "0xd801", "0x120000")] * 4)
     install = tmp_path / "Ascend"
     (install / "driver").mkdir(parents=True)
     (install / "firmware").mkdir()
-    (install / "driver" / "version.info").write_text(read("ascend", "version_info_23.0.7.txt"))
-    (install / "firmware" / "version.info").write_text(read("ascend", "firmware_version_info_7.1.txt"))
+    (install / "driver" / "version.info").write_text(fixture_text("ascend", "version_info_23.0.7.txt"))
+    (install / "firmware" / "version.info").write_text(fixture_text("ascend", "firmware_version_info_7.1.txt"))
     info = tmp_path / "ascend_install.info"
     info.write_text("Driver_Install_Path_Param=%s\n" % install)
-    smi = fake_tool(tmp_path, "npu-smi", {"info": read("ascend", "npu_smi_25.2.0_910_phyid.txt"),
+    smi = fake_tool(tmp_path, "npu-smi", {"info": fixture_text("ascend", "npu_smi_25.2.0_910_phyid.txt"),
                                           "info -l": "Total Count : 2\nNPU ID : 0\nChip Count : 2\nNPU ID : 1\n"
                                                      "Chip Count : 2\n"})
     npu = run_module("ascend_npu_info", {"sysfs_root": str(tmp_path), "npu_smi": smi, "install_info_path": str(info)},
@@ -154,18 +149,18 @@ def test_ascend_installed(tmp_path):
                                "(installed without a reboot?)"]
 
 
-def test_ascend_8x_910_host_from_real_files(tmp_path):
+def test_ascend_8x_910_host_from_real_files(tmp_path, fixture_text):
     """install.info, version.info files and npu-smi output of real hosts (see the fixtures' sources)."""
     fake_pci(tmp_path, [("0x19e5", "0xd801", "0x120000")] * 8 + [("0x19e5", "0x1822", "0x020000")])
     install = tmp_path / "Ascend"
     (install / "driver").mkdir(parents=True)
     (install / "firmware").mkdir()
-    (install / "driver" / "version.info").write_text(read("ascend", "version_info_24.1.rc3.txt"))
-    (install / "firmware" / "version.info").write_text(read("ascend", "firmware_version_info_7.1.txt"))
+    (install / "driver" / "version.info").write_text(fixture_text("ascend", "version_info_24.1.rc3.txt"))
+    (install / "firmware" / "version.info").write_text(fixture_text("ascend", "firmware_version_info_7.1.txt"))
     info = tmp_path / "ascend_install.info"
-    info.write_text(read("ascend", "ascend_install_info.txt").replace("/usr/local/Ascend", str(install)))
-    smi_out = read("ascend", "npu_smi_24.1.0_910B_8x_hugepages.txt")
-    smi = fake_tool(tmp_path, "npu-smi", {"info": smi_out, "info -l": read("ascend", "npu_smi_list_8.txt")})
+    info.write_text(fixture_text("ascend", "ascend_install_info.txt").replace("/usr/local/Ascend", str(install)))
+    smi_out = fixture_text("ascend", "npu_smi_24.1.0_910B_8x_hugepages.txt")
+    smi = fake_tool(tmp_path, "npu-smi", {"info": smi_out, "info -l": fixture_text("ascend", "npu_smi_list_8.txt")})
     npu = run_module("ascend_npu_info", {"sysfs_root": str(tmp_path), "npu_smi": smi, "install_info_path": str(info)},
                      tmp_path)["ascend"]
     assert npu["install_path"] == str(install)
@@ -186,8 +181,8 @@ def test_ascend_npu_smi_fails(tmp_path):
     assert "2 Ascend chips on the PCI bus but no Ascend driver found" in npu["problems"]
 
 
-def test_ascend_garbage_npu_smi_is_a_problem_not_a_traceback(tmp_path):
-    smi_out = read("ascend", "npu_smi_24.1.0_910B_8x_hugepages.txt")
+def test_ascend_garbage_npu_smi_is_a_problem_not_a_traceback(tmp_path, fixture_text):
+    smi_out = fixture_text("ascend", "npu_smi_24.1.0_910B_8x_hugepages.txt")
     smi = fake_tool(tmp_path, "npu-smi", {"info": "\n".join(smi_out.splitlines()[:7]) + "\n"})
     npu = run_module("ascend_npu_info", {"sysfs_root": str(tmp_path), "npu_smi": smi,
                                          "install_info_path": str(tmp_path / "missing.info")}, tmp_path)["ascend"]

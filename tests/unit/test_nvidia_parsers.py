@@ -1,25 +1,8 @@
 """NVIDIA parsers over real outputs (each fixture's first line says where it came from)."""
 
-import os
-
 import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import nvidia
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nvidia")
-
-
-def fixture(name):
-    """The fixture without its leading ``# source:`` line(s)."""
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return "".join(line for line in handle if not line.startswith("# source:"))
-
-
-def test_every_fixture_names_its_source():
-    for name in sorted(os.listdir(FIXTURES)):
-        with open(os.path.join(FIXTURES, name)) as handle:
-            assert handle.readline().startswith("# source: "), name
-
 
 # file -> (driver, cuda, attached, [(name, uuid, pci_bus_id, memory_total_mib)])
 XML = {
@@ -41,17 +24,17 @@ XML = {
 
 
 @pytest.mark.parametrize("name", sorted(XML))
-def test_xml(name):
+def test_xml(name, fixture_text):
     driver, cuda, attached, gpus = XML[name]
-    parsed = nvidia.parse_nvidia_smi_xml(fixture(name))
+    parsed = nvidia.parse_nvidia_smi_xml(fixture_text("nvidia", name))
     assert (parsed["driver_version"], parsed["cuda_version"], parsed["attached_gpus"]) == (driver, cuda, attached)
     assert [(g["name"], g["uuid"], g["pci_bus_id"], g["memory_total_mib"]) for g in parsed["gpus"]] == gpus
     assert [g["index"] for g in parsed["gpus"]] == list(range(len(gpus)))
 
 
-def test_csv_agrees_with_xml():
-    csv = nvidia.parse_nvidia_smi_csv(fixture("h100_query.csv"))
-    xml = nvidia.parse_nvidia_smi_xml(fixture("h100_nvidia-smi-q-x.xml"))
+def test_csv_agrees_with_xml(fixture_text):
+    csv = nvidia.parse_nvidia_smi_csv(fixture_text("nvidia", "h100_query.csv"))
+    xml = nvidia.parse_nvidia_smi_xml(fixture_text("nvidia", "h100_nvidia-smi-q-x.xml"))
     assert csv["driver_version"] == xml["driver_version"] == "580.159.04"
     assert csv["gpus"] == xml["gpus"]
 
@@ -63,8 +46,9 @@ def test_csv_agrees_with_xml():
     ("proc_525.60.11_open.txt", "525.60.11", True),
     ("proc_35.3.1_open_aarch64.txt", "35.3.1", True),
 ])
-def test_proc_version(name, version, open_module):
-    assert nvidia.parse_proc_version(fixture(name)) == {"driver_version": version, "open_kernel_module": open_module}
+def test_proc_version(name, version, open_module, fixture_text):
+    assert nvidia.parse_proc_version(fixture_text("nvidia", name)) == {"driver_version": version,
+                                                                       "open_kernel_module": open_module}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -77,8 +61,8 @@ def test_proc_version_errors(text, message):
         nvidia.parse_proc_version(text)
 
 
-def test_sys_module_version_and_pci_count():
-    lines = fixture("h100_sys.txt").splitlines()
+def test_sys_module_version_and_pci_count(fixture_text):
+    lines = fixture_text("nvidia", "h100_sys.txt").splitlines()
     assert nvidia.parse_sys_module_version(lines[1]) == "580.159.04"
     assert nvidia.parse_sys_module_version(" 580.159.04\n") == "580.159.04"
     with pytest.raises(nvidia.NvidiaParseError, match="not a version"):
@@ -122,8 +106,8 @@ def test_malformed_xml(text, message):
 
 
 @pytest.mark.parametrize("name", sorted(XML))
-def test_truncated_real_xml(name):
-    text = fixture(name)
+def test_truncated_real_xml(name, fixture_text):
+    text = fixture_text("nvidia", name)
     with pytest.raises(nvidia.NvidiaParseError, match="truncated"):
         nvidia.parse_nvidia_smi_xml(text[: len(text) // 2])
 
@@ -136,8 +120,8 @@ def test_truncated_real_xml(name):
     ("smi_no_driver.txt", 9, "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded"),
     ("smi_device_handle.txt", 15, "nvidia-smi cannot reach GPU 0000:0B:00.0: it has probably fallen off the bus"),
 ])
-def test_real_failures_become_clear_messages(name, rc, message):
-    assert message in nvidia.classify_nvidia_smi_failure(fixture(name), "", rc)
+def test_real_failures_become_clear_messages(name, rc, message, fixture_text):
+    assert message in nvidia.classify_nvidia_smi_failure(fixture_text("nvidia", name), "", rc)
 
 
 @pytest.mark.parametrize("stdout, stderr, rc, message", [
@@ -160,8 +144,8 @@ def test_csv_errors():
         nvidia.parse_nvidia_smi_csv("\n")
 
 
-def test_summary_problems():
-    xml = nvidia.parse_nvidia_smi_xml(fixture("h100_nvidia-smi-q-x.xml"))
+def test_summary_problems(fixture_text):
+    xml = nvidia.parse_nvidia_smi_xml(fixture_text("nvidia", "h100_nvidia-smi-q-x.xml"))
     assert nvidia.summarize(xml, pci_count=1)["problems"] == []
     assert nvidia.summarize(xml, pci_count=2)["problems"] == ["2 NVIDIA GPUs on the PCI bus but nvidia-smi sees 1"]
     broken = nvidia.summarize(None, "nvidia-smi is not installed", pci_count=8)
@@ -172,14 +156,15 @@ def test_summary_problems():
     assert one["problems"] == ["1 NVIDIA GPU on the PCI bus but no NVIDIA driver loaded"]
     fallback = nvidia.summarize(None, "no devices", sys_version="580.159.04", pci_count=1)
     assert fallback["source"] == "/sys/module/nvidia/version" and fallback["driver_version"] == "580.159.04"
-    proc = nvidia.summarize(None, "x", proc=nvidia.parse_proc_version(fixture("proc_580.173.02_proprietary.txt")))
+    proc = nvidia.summarize(None, "x", proc=nvidia.parse_proc_version(
+        fixture_text("nvidia", "proc_580.173.02_proprietary.txt")))
     assert proc["source"] == "/proc/driver/nvidia/version" and proc["driver_version"] == "580.173.02"
     none = nvidia.summarize(None, "nvidia-smi is not installed")
     assert none["present"] is False
 
 
-def test_summary_of_a_partial_listing():
-    mig = nvidia.parse_nvidia_smi_xml(fixture("a100_mig_535.54.03_v12.xml"))
+def test_summary_of_a_partial_listing(fixture_text):
+    mig = nvidia.parse_nvidia_smi_xml(fixture_text("nvidia", "a100_mig_535.54.03_v12.xml"))
     result = nvidia.summarize(mig, pci_count=4)
     assert result["gpu_count"] == 1
     assert result["problems"] == ["nvidia-smi reports 4 NVIDIA GPUs attached but describes only 1",

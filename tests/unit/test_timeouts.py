@@ -24,11 +24,6 @@ def script(tmp_path, name, body):
     return str(path)
 
 
-def read(*parts):
-    with open(os.path.join(FIXTURES, *parts)) as handle:
-        return "".join(line for line in handle if not line.startswith("# source:"))
-
-
 def run_module(name, args, tmp_path, limit=60):
     args_file = tmp_path / ("args-%s.json" % name)
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
@@ -124,8 +119,8 @@ def test_npu_smi_that_hangs_is_a_problem_and_the_report_comes_out(tmp_path):
     assert npu["driver_version"] == "23.0.7" and npu["npus"] == []
 
 
-def test_npu_smi_list_that_hangs_after_info_answered(tmp_path):
-    info = read("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt")
+def test_npu_smi_list_that_hangs_after_info_answered(tmp_path, fixture_text):
+    info = fixture_text("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt")
     smi = script(tmp_path, "npu-smi", 'if [ "$*" = "info -l" ]; then sleep 60; fi\ncat <<\'EOF\'\n%sEOF' % info)
     result, took = run_module("ascend_npu_info", {"sysfs_root": str(tmp_path), "npu_smi": smi, "timeout": 1,
                                                   "install_info_path": str(tmp_path / "none")}, tmp_path)
@@ -150,8 +145,8 @@ def _cut_variants(text):
 
 
 @pytest.mark.parametrize("fixture", NPU_FIXTURES)
-def test_npu_smi_truncated_anywhere_is_a_problem_not_an_exception(fixture):
-    for text in _cut_variants(read("ascend", fixture)):
+def test_npu_smi_truncated_anywhere_is_a_problem_not_an_exception(fixture, fixture_text):
+    for text in _cut_variants(fixture_text("ascend", fixture)):
         try:
             ascend.parse_npu_smi_info(text)
         except ascend.AscendParseError:
@@ -160,8 +155,8 @@ def test_npu_smi_truncated_anywhere_is_a_problem_not_an_exception(fixture):
 
 @pytest.mark.parametrize("fixture", NPU_FIXTURES)
 @pytest.mark.parametrize("garbage", ["N/A", "ERR!", "-", "x7", ""])
-def test_npu_smi_with_any_number_garbled_is_a_problem_not_an_exception(fixture, garbage):
-    text = read("ascend", fixture)
+def test_npu_smi_with_any_number_garbled_is_a_problem_not_an_exception(fixture, garbage, fixture_text):
+    text = fixture_text("ascend", fixture)
     for match in re.finditer(r"\d+(?:\.\d+)?", text):
         try:
             ascend.parse_npu_smi_info(text[:match.start()] + garbage + text[match.end():])
@@ -170,9 +165,9 @@ def test_npu_smi_with_any_number_garbled_is_a_problem_not_an_exception(fixture, 
 
 
 @pytest.mark.parametrize("cell,garbage", [(0, "N/A"), (0, "ERR!"), (1, "N/A"), (1, "?")])
-def test_npu_smi_process_table_with_na_cells_gives_a_problem(cell, garbage):
+def test_npu_smi_process_table_with_na_cells_gives_a_problem(cell, garbage, fixture_text):
     """The 910B2C host's process row `| 0       0 | 124528 | python3.8 | 17400 |` with a cell garbled."""
-    text = read("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt")
+    text = fixture_text("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt")
     row = "| 0       0                 | 124528        |"
     assert row in text
     garbled = row.replace("0       0", "0       %s" % garbage) if cell == 0 else row.replace("124528", garbage.ljust(6))
@@ -183,8 +178,8 @@ def test_npu_smi_process_table_with_na_cells_gives_a_problem(cell, garbage):
     assert any(p.startswith("npu-smi info: process row") and "garbled output" in p for p in result["problems"])
 
 
-def test_npu_smi_device_cells_that_are_no_numbers_give_problems():
-    text = read("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt").replace("88.6        51", "ERR!        51")
+def test_npu_smi_device_cells_that_are_no_numbers_give_problems(fixture_text):
+    text = fixture_text("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt").replace("88.6        51", "ERR!        51")
     text = text.replace("20701/ 65536", "20701/ ERR! ")
     smi = ascend.parse_npu_smi_info(text)
     assert smi["npus"][0]["power_w"] is None and smi["npus"][0]["hbm_total_mb"] is None
@@ -194,14 +189,14 @@ def test_npu_smi_device_cells_that_are_no_numbers_give_problems():
 
 
 @pytest.mark.parametrize("fixture", NPU_FIXTURES)
-def test_real_npu_smi_fixtures_have_nothing_unreadable(fixture):
+def test_real_npu_smi_fixtures_have_nothing_unreadable(fixture, fixture_text):
     """The absent markers (NA, N/A, -) of real tables are not garbage."""
-    assert ascend.parse_npu_smi_info(read("ascend", fixture))["unreadable"] == []
+    assert ascend.parse_npu_smi_info(fixture_text("ascend", fixture))["unreadable"] == []
 
 
 @pytest.mark.parametrize("garbage", ["N/A", "ERR!", "", "x"])
-def test_npu_smi_list_garbled_is_a_problem_not_an_exception(garbage):
-    text = read("ascend", "npu_smi_list_8.txt")
+def test_npu_smi_list_garbled_is_a_problem_not_an_exception(garbage, fixture_text):
+    text = fixture_text("ascend", "npu_smi_list_8.txt")
     for match in re.finditer(r"\d+", text):
         try:
             ascend.parse_npu_smi_list(text[:match.start()] + garbage + text[match.end():])
@@ -215,8 +210,8 @@ def test_npu_smi_list_garbled_is_a_problem_not_an_exception(garbage):
 
 
 @pytest.mark.parametrize("fixture", XML_FIXTURES)
-def test_nvidia_smi_xml_truncated_or_garbled_is_a_problem_not_an_exception(fixture):
-    text = read("nvidia", fixture)
+def test_nvidia_smi_xml_truncated_or_garbled_is_a_problem_not_an_exception(fixture, fixture_text):
+    text = fixture_text("nvidia", fixture)
     variants = list(_cut_variants(text))
     for match in list(re.finditer(r"\d+(?:\.\d+)?", text))[:60]:
         for garbage in ("N/A", "ERR!", "x"):
@@ -228,8 +223,8 @@ def test_nvidia_smi_xml_truncated_or_garbled_is_a_problem_not_an_exception(fixtu
             pass
 
 
-def test_nvidia_smi_xml_with_a_garbled_encoding_is_a_problem():
-    text = read("nvidia", "a100_mig_535.54.03_v12.xml")
+def test_nvidia_smi_xml_with_a_garbled_encoding_is_a_problem(fixture_text):
+    text = fixture_text("nvidia", "a100_mig_535.54.03_v12.xml")
     assert 'encoding="UTF-8"' in text or "encoding='UTF-8'" in text or "UTF-8" in text
     with pytest.raises(nvidia.NvidiaParseError, match="cannot be read"):
         nvidia.parse_nvidia_smi_xml(text.replace("UTF-8", "UTF-x", 1))
@@ -241,8 +236,8 @@ def test_nvidia_smi_garbage_through_the_module_is_a_problem(tmp_path):
     assert result["nvidia"]["problems"] and "nvidia-smi -q -x output" in result["nvidia"]["problems"][0]
 
 
-def test_npu_smi_garbage_through_the_module_is_a_problem(tmp_path):
-    text = read("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt").replace("| 0       0    ", "| 0       N/A  ")
+def test_npu_smi_garbage_through_the_module_is_a_problem(tmp_path, fixture_text):
+    text = fixture_text("ascend", "npu_smi_23.0.2.1_910B2C_hbm.txt").replace("| 0       0    ", "| 0       N/A  ")
     smi = script(tmp_path, "npu-smi", "cat <<'EOF'\n%sEOF" % text)
     result, _took = run_module("ascend_npu_info", {"sysfs_root": str(tmp_path), "npu_smi": smi,
                                                    "install_info_path": str(tmp_path / "none")}, tmp_path)

@@ -6,6 +6,7 @@ import re
 import pytest
 import yaml
 
+from ansible_collections.aiplatform.cluster.plugins.inventory.platform_config import _trusted
 from ansible_collections.aiplatform.cluster.plugins.module_utils import verify
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -244,16 +245,6 @@ except ImportError:  # pragma: no cover - ansible-core < 2.19
     trust_as_template = None
 
 needs_templar = pytest.mark.skipif(trust_as_template is None, reason="needs ansible-core >= 2.19 (trust_as_template)")
-
-
-def _trusted(value):
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return dict((k, _trusted(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    return value
 
 
 def render(task_name, fact, data):
