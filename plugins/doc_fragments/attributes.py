@@ -4,7 +4,7 @@
 """The attributes every module of the collection documents, in one place (as community.docker's
 plugins/doc_fragments/attributes.py). A module extends ``aiplatform.cluster.attributes`` and one fragment
 below that says how it behaves in check and diff mode; its own ``attributes:`` holds only what is its own
-(``action``, a ``platform`` with details). tests/unit/test_plugin_docs.py holds every module to this.
+(``action``, a ``platform`` with details). tests/unit/collection/test_plugin_docs.py holds every module to this.
 
 - ``aiplatform.cluster.attributes.info_module``: only reads (check mode full, diff mode N/A).
 - ``aiplatform.cluster.attributes.check_mode_only``: changes the node; check mode says what it would

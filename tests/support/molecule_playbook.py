@@ -10,7 +10,7 @@ with no path of ours; a verifier imports this file with::
     sys.path.insert(0, os.path.join(PROJECT, "tests", "support"))
     from molecule_playbook import collection_playbook, flat, run_playbook  # noqa: E402
 
-tests/unit/test_molecule_playbook.py runs it against localhost with a made-up scenario.
+tests/unit/support/test_molecule_playbook.py runs it against localhost with a made-up scenario.
 """
 import os
 import re

@@ -2,7 +2,7 @@
 
 ``fixture_text("nvidia", "smi_no_devices.txt")`` (a pytest fixture) is the file under tests/unit/fixtures/
 without its leading ``# source:`` line(s); a file that does not say where it came from fails the test that
-reads it (tests/unit/test_fixtures.py holds every vendor fixture to that).
+reads it (tests/unit/test_conftest.py holds every vendor fixture to that).
 """
 import os
 import sys
@@ -20,9 +20,10 @@ def pytest_configure(config):
         "markers", "slow: builds or installs something (seconds, not milliseconds); runs in the default suite")
 
 
-def read_fixture(*parts):
-    """The recorded output ``tests/unit/fixtures/<parts...>`` without its ``# source:`` line(s)."""
-    path = os.path.join(FIXTURES, *parts)
+def read_fixture(*parts, **where):
+    """The recorded output ``tests/unit/fixtures/<parts...>`` without its ``# source:`` line(s) (``root=`` another
+    folder than tests/unit/fixtures)."""
+    path = os.path.join(where.get("root", FIXTURES), *parts)
     with open(path) as handle:
         lines = handle.readlines()
     assert lines and lines[0].startswith(SOURCE + " "), "%s does not start with '%s <where it came from>'" % (
