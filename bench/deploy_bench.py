@@ -23,7 +23,7 @@ On the rerun, the lines `STAGE UNCHANGED: <stage> on <host>` of the log (stages 
 unchanged) are counted per stage.
 
 The generation of the configs, the judgement of the targets, the row files and the CPU and log
-figures are pure functions (tests/unit/test_bench.py).
+figures are pure functions (tests/unit/bench/test_deploy_bench.py).
 """
 import datetime
 import json

@@ -202,7 +202,7 @@ STAGE_NOTES = {
     "Verify - read the cluster": ("says what it would check; nothing verified", "no cluster to ask (docs/verify.md)"),
     "Verify - probe every node": ("not probed", "no cluster"),
     "Verify - certificates": ("not read", "verify reads certificates only when the cluster answers; "
-                                          "molecule 'registry' and tests/unit/test_cert_expiry.py test them"),
+                                          "molecule 'registry' and tests/unit/plugins/module_utils/test_cert_expiry.py test them"),
     "Verify - report": ("no report", "no cluster"),
 }
 

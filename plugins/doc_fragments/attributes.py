@@ -2,19 +2,17 @@
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
 """The attributes every module of the collection documents, in one place (as community.docker's
-plugins/doc_fragments/attributes.py). A module extends ``aiplatform.cluster.attributes`` and states
-only its own support::
+plugins/doc_fragments/attributes.py). A module extends ``aiplatform.cluster.attributes`` and one fragment
+below that says how it behaves in check and diff mode; its own ``attributes:`` holds only what is its own
+(``action``, a ``platform`` with details). tests/unit/collection/test_plugin_docs.py holds every module to this.
 
-    extends_documentation_fragment:
-      - aiplatform.cluster.attributes
-    attributes:
-      check_mode:
-        support: full
-      diff_mode:
-        support: none
+- ``aiplatform.cluster.attributes.info_module``: only reads (check mode full, diff mode N/A).
+- ``aiplatform.cluster.attributes.check_mode_only``: changes the node; check mode says what it would
+  change, no diff.
+- ``aiplatform.cluster.attributes.check_mode_and_diff``: changes the node; check mode and a diff.
+- ``aiplatform.cluster.attributes.no_check_mode``: changes the node and has no check mode (skipped in it).
 
-A module that only reads adds ``aiplatform.cluster.attributes.info_module`` and states nothing;
-a member of the ``accelerators`` action group (meta/runtime.yml) adds
+A member of the ``accelerators`` action group (meta/runtime.yml) adds
 ``aiplatform.cluster.attributes.actiongroup_accelerators``.
 """
 
@@ -53,6 +51,38 @@ attributes:
     support: N/A
     details:
       - This action does not modify state.
+"""
+
+    # Together with the standard fragment: a module that changes the node, says what it would change in check mode
+    # and shows no diff.
+    CHECK_MODE_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+    # Together with the standard fragment: a module that changes the node, with check mode and a diff.
+    CHECK_MODE_AND_DIFF = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+    # Together with the standard fragment: a module that changes the node and cannot predict it (skipped in check
+    # mode).
+    NO_CHECK_MODE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: none
+  diff_mode:
+    support: none
 """
 
     # Together with the standard fragment: a member of the accelerators action group.

@@ -20,7 +20,7 @@ from ansible_collections.aiplatform.cluster.plugins.plugin_utils.collection_info
 
 
 def _wrap(function, what):
-    @functools.wraps(function)  # keeps the signature, which tests/unit/test_plugin_docs.py holds the docs to
+    @functools.wraps(function)  # keeps the signature, which tests/unit/collection/test_plugin_docs.py holds the docs to
     def call(*args, **kwargs):
         try:
             return function(*args, **kwargs)

@@ -17,6 +17,13 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.tool_failures import (
+    FailureRule,
+    ToolFailures,
+    classify_failure,
+    not_installed_rule,
+)
+
 HUAWEI_VENDOR = "0x19e5"
 # PCI device ids of Ascend chips.
 PCI_MODELS = {"0xd100": "Ascend310", "0xd801": "Ascend910", "0xd802": "Ascend910B", "0xd500": "Ascend310P"}
@@ -305,14 +312,22 @@ def count_pci_npus(entries):
     return sum(pci_npus(entries).values())
 
 
-_SMI_FAILURES = (
-    (re.compile(r"dcmi module initialize failed", re.I),
-     "npu-smi cannot initialise DCMI: the Ascend driver is not loaded or this user may not use it "
-     "(run as root or a member of HwHiAiUser; check 'lsmod | grep drv_davinci' and dmesg)"),
-    (re.compile(r"command not found|No such file or directory|: not found", re.I),
-     "npu-smi is not installed"),
-    (re.compile(r"permission denied", re.I),
-     "npu-smi: permission denied (run as root or a member of HwHiAiUser)"),
+# npu-smi's known failures (tool_failures.classify_failure reads the table).
+NPU_SMI_FAILURES = ToolFailures(
+    tool="npu-smi",
+    command="npu-smi info",
+    rules=(
+        FailureRule(
+            "driver_not_loaded", re.compile(r"dcmi module initialize failed", re.I),
+            "npu-smi cannot initialise DCMI: the Ascend driver is not loaded or this user may not use it ({fix})",
+            "run as root or a member of HwHiAiUser; check 'lsmod | grep drv_davinci' and dmesg"),
+        not_installed_rule("npu-smi"),
+        FailureRule(
+            "permission_denied", re.compile(r"permission denied", re.I),
+            "npu-smi: permission denied ({fix})",
+            "run as root or a member of HwHiAiUser"),
+    ),
+    context=(),
 )
 
 
@@ -323,14 +338,7 @@ TIMEOUT_HINT = ("the Ascend driver may be stuck or an NPU may have failed; see `
 
 def classify_npu_smi_failure(stdout, stderr, rc):
     """A clear message for a failed ``npu-smi info`` run."""
-    text = "%s\n%s" % (stdout or "", stderr or "")
-    for pattern, message in _SMI_FAILURES:
-        if pattern.search(text):
-            return message
-    if rc == 127:
-        return "npu-smi is not installed"
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return "npu-smi info failed (rc=%s): %s" % (rc, first[:200] or "no output")
+    return classify_failure(NPU_SMI_FAILURES, stdout, stderr, rc).message
 
 
 def _chips(count):

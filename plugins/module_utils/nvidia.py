@@ -16,6 +16,13 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.tool_failures import (
+    FailureRule,
+    ToolFailures,
+    classify_failure,
+    not_installed_rule,
+)
+
 try:  # defusedxml refuses entity and DTD tricks outright; the standard parser is the fallback
     from defusedxml import ElementTree as ET
     from defusedxml import DefusedXmlException as _Refused
@@ -136,24 +143,36 @@ def parse_sys_module_version(text):
     return value
 
 
-_FAILURES = (
-    (re.compile(r"Driver/library version mismatch", re.I),
-     "nvidia-smi: the NVIDIA kernel module and the user-space library differ{lib} (driver upgraded without a "
-     "reboot?): reboot the node or reload the nvidia modules"),
-    (re.compile(r"No devices were found", re.I),
-     "nvidia-smi found no GPU: the driver is loaded but initialised no device (check dmesg for NVRM errors, "
-     "the PCI bus, BIOS settings, passthrough)"),
-    (re.compile(r"couldn't communicate with the NVIDIA driver", re.I),
-     "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded (is the driver built for the "
-     "running kernel? DKMS build failed? SecureBoot blocking it? nouveau loaded?)"),
-    (re.compile(r"Unable to (?:determine|detect) the device handle for GPU ?"
-                r"(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])", re.I),
-     "nvidia-smi cannot reach GPU {bus}: it has probably fallen off the bus (check dmesg for Xid 79; "
-     "reseat or replace the GPU, then reboot)"),
-    (re.compile(r"couldn't find libnvidia-ml\.so|NVML Shared Library Not Found", re.I),
-     "nvidia-smi cannot find libnvidia-ml.so: the driver's user-space libraries are not installed"),
-    (re.compile(r"command not found|No such file or directory|: not found", re.I),
-     "nvidia-smi is not installed"),
+# nvidia-smi's known failures (tool_failures.classify_failure reads the table).
+NVIDIA_SMI_FAILURES = ToolFailures(
+    tool="nvidia-smi",
+    command="nvidia-smi",
+    rules=(
+        FailureRule(
+            "driver_mismatch", re.compile(r"Driver/library version mismatch", re.I),
+            "nvidia-smi: the NVIDIA kernel module and the user-space library differ{lib} (driver upgraded without a "
+            "reboot?): {fix}",
+            "reboot the node or reload the nvidia modules"),
+        FailureRule(
+            "no_devices", re.compile(r"No devices were found", re.I),
+            "nvidia-smi found no GPU: the driver is loaded but initialised no device ({fix})",
+            "check dmesg for NVRM errors, the PCI bus, BIOS settings, passthrough"),
+        FailureRule(
+            "driver_not_loaded", re.compile(r"couldn't communicate with the NVIDIA driver", re.I),
+            "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded ({fix})",
+            "is the driver built for the running kernel? DKMS build failed? SecureBoot blocking it? nouveau loaded?"),
+        FailureRule(
+            "device_lost", re.compile(r"Unable to (?:determine|detect) the device handle for GPU ?"
+                                      r"(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])", re.I),
+            "nvidia-smi cannot reach GPU {bus}: it has probably fallen off the bus ({fix})",
+            "check dmesg for Xid 79; reseat or replace the GPU, then reboot"),
+        FailureRule(
+            "library_missing", re.compile(r"couldn't find libnvidia-ml\.so|NVML Shared Library Not Found", re.I),
+            "nvidia-smi cannot find libnvidia-ml.so: {fix}",
+            "the driver's user-space libraries are not installed"),
+        not_installed_rule("nvidia-smi"),
+    ),
+    context=(("lib", re.compile(r"NVML library version:\s*([\d.]+)"), " (NVML library {0})"),),
 )
 
 
@@ -163,17 +182,7 @@ TIMEOUT_HINT = "a GPU may have fallen off the bus or the driver is stuck; see `d
 
 def classify_nvidia_smi_failure(stdout, stderr, rc):
     """A clear message for a failed nvidia-smi run (rc != 0), whatever it printed."""
-    text = "%s\n%s" % (stdout or "", stderr or "")
-    lib = re.search(r"NVML library version:\s*([\d.]+)", text)
-    for pattern, message in _FAILURES:
-        match = pattern.search(text)
-        if match:
-            return message.format(lib=(" (NVML library %s)" % lib.group(1)) if lib else "",
-                                  bus=match.groupdict().get("bus") or "")
-    if rc == 127:
-        return "nvidia-smi is not installed"
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return "nvidia-smi failed (rc=%s): %s" % (rc, first[:200] or "no output")
+    return classify_failure(NVIDIA_SMI_FAILURES, stdout, stderr, rc).message
 
 
 def count_pci_devices(entries, vendor=NVIDIA_VENDOR, class_prefixes=GPU_CLASSES):

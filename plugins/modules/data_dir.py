@@ -43,11 +43,7 @@ options:
     default: 2
 extends_documentation_fragment:
   - aiplatform.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - aiplatform.cluster.attributes.check_mode_and_diff
 author:
   - aiplatform.cluster contributors (@aiplatform)
 """

@@ -35,16 +35,11 @@ author:
 options: {}
 extends_documentation_fragment:
   - aiplatform.cluster.attributes
+  - aiplatform.cluster.attributes.info_module
 attributes:
   action:
     support: full
     description: Runs entirely in its action plugin, on the control machine.
-  check_mode:
-    support: full
-    description: Checks the same way in check mode; it never changes anything.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
   platform:
     support: full
     platforms: posix

@@ -58,11 +58,7 @@ options:
     required: true
 extends_documentation_fragment:
   - aiplatform.cluster.attributes
-attributes:
-  check_mode:
-    support: none
-  diff_mode:
-    support: none
+  - aiplatform.cluster.attributes.no_check_mode
 """
 
 EXAMPLES = r"""

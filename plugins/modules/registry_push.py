@@ -68,11 +68,7 @@ options:
     default: 300
 extends_documentation_fragment:
   - aiplatform.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+  - aiplatform.cluster.attributes.check_mode_only
 """
 
 EXAMPLES = r"""

@@ -74,11 +74,8 @@ options:
     default: 30
 extends_documentation_fragment:
   - aiplatform.cluster.attributes
+  - aiplatform.cluster.attributes.check_mode_only
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   action:
     description: The action plugin of the same name runs first, on the control machine, and computes O(inputs) and
       O(input_parts).

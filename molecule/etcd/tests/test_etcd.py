@@ -17,6 +17,10 @@ import sys
 NODE = "etcd-cp-01"
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(PROJECT, "tests", "support"))  # the playbook runner shared by the verifiers
+
+from molecule_playbook import collection_playbook, flat, run_playbook  # noqa: E402
+
 SNAPSHOTS = "/var/backups/aiplatform/etcd"  # backup.dir of molecule.yml
 KEEP = 3  # backup.keep of molecule.yml
 PKI = "/etc/kubernetes/pki"
@@ -42,16 +46,10 @@ def _healthy(host):
 
 
 def _apply(playbook, *extra):
-    """Run a playbook for real against the scenario's node; (rc, output with white space runs as one space)."""
-    ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ephemeral, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(PROJECT, ".collections"), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", os.path.join(ephemeral, "inventory"),
-           os.path.join(PROJECT, "playbooks", playbook) if "/" not in playbook else playbook] + list(extra)
-    run = subprocess.run(cmd, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True, timeout=600)
-    return run.returncode, re.sub(r"\s+", " ", run.stdout)
+    """Run a playbook for real against the scenario's node (a playbook of the collection when ``playbook`` is a
+    bare name); (rc, output with white space runs as one space)."""
+    rc, out = run_playbook(collection_playbook(playbook) if "/" not in playbook else playbook, *extra, timeout=600)
+    return rc, flat(out)
 
 
 def _etcd_state(host):

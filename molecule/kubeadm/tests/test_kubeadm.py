@@ -12,8 +12,10 @@ import yaml
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(PROJECT, ".collections"))  # the collection, as molecule's Ansible sees it
+sys.path.insert(0, os.path.join(PROJECT, "tests", "support"))  # the playbook runner shared by the verifiers
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm_schema  # noqa: E402
+from molecule_playbook import flat as _flat, run_playbook as _apply  # noqa: E402
 
 FIRST = "kube-cp-01"
 CONTROL_PLANE = {"kube-cp-01": "192.0.2.21", "kube-cp-02": "192.0.2.22"}
@@ -25,21 +27,8 @@ def _name(host):
 
 @functools.lru_cache(maxsize=None)
 def _playbook(playbook, *extra):
-    """Run a playbook against the scenario's nodes in check mode; (rc, output)."""
-    ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ephemeral, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(PROJECT, ".collections"), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", os.path.join(ephemeral, "inventory"),
-           "--check", playbook] + list(extra)
-    run = subprocess.run(cmd, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True, timeout=900)
-    return run.returncode, run.stdout
-
-
-def _flat(output):
-    """The output with every run of white space as one space (the YAML callback wraps long messages)."""
-    return re.sub(r"\s+", " ", output)
+    """Run a playbook against the scenario's nodes in check mode, once per arguments; (rc, output)."""
+    return _apply(playbook, "--check", *extra)
 
 
 def _recap(output):
@@ -223,19 +212,6 @@ def test_remove_node_and_backup_in_check_mode(host):
     assert rc == 0, out[-3000:]
     assert "snapshot save /var/lib/etcd/aiplatform-snapshot-" in _flat(out)
     assert "Check mode: nothing was taken." in _flat(out)
-
-
-def _apply(playbook, *extra):
-    """Run a playbook for real (not in check mode); (rc, output)."""
-    ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ephemeral, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(PROJECT, ".collections"), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", os.path.join(ephemeral, "inventory"),
-           playbook] + list(extra)
-    run = subprocess.run(cmd, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True, timeout=900)
-    return run.returncode, run.stdout
 
 
 def test_reset_removes_only_data_the_collection_created(host):
