@@ -282,7 +282,7 @@ def test_a_good_inventory_goes_through(tmp_path):
     rc, out = playbook(base, "site.yml", "-i", "acme", *nowhere)
     assert re.search(GUARD_OK % r"localhost\]", out), out[-3000:]
     assert "PLAY [Preflight]" in out and "UNREACHABLE" in out
-    # the run got past the guard: preflight reports every node unreachable and stops (plugins/module_utils/test_report_header.py)
+    # the run got past the guard: preflight reports every node unreachable and stops (plugins/plugin_utils/test_report_header.py)
     assert rc == 2 and "Preflight NOT READY: 4 node(s), 4 failed check(s)" in out, out[-3000:]
     rc, out = playbook(base, "reset.yml", "-i", "acme", "-l", "atlas01", *nowhere)
     assert re.search(GUARD_OK % r"atlas01\]", out), out[-3000:]

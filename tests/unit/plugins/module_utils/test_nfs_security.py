@@ -18,7 +18,7 @@ BASE = {
     ],
     "storage": {"nfs": {"shares": [{"name": "data", "server": "store-01", "export_path": "/srv/data",
                                     "mount_point": "/mnt/data"}]}},
-    # a site ready to deploy pins its Kubernetes repository key (else a warning: test_config_prerequisites.py)
+    # a site ready to deploy pins its Kubernetes repository key (else a warning: plugins/plugin_utils/config/test_prerequisites.py)
     "mirrors": {"kubernetes_packages_key_sha256": "ab" * 32},
 }
 

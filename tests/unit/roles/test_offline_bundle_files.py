@@ -18,7 +18,7 @@ import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import offline_plan as op
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 INSTALLER = "Ascend-docker-runtime_6.0.0_linux-aarch64.run"
 
 

@@ -11,10 +11,10 @@ from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema i
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.prerequisites import PINS
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
-# Pins a minimal config lacks (tests/unit/plugins/module_utils/test_config_prerequisites.py covers them).
+# Pins a minimal config lacks (tests/unit/plugins/plugin_utils/config/test_prerequisites.py covers them).
 PIN_KEYS = set(pin.key for pin in PINS)
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "configs")
 
 BASE = {

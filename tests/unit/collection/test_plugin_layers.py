@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PREFIX = "ansible_collections.aiplatform.cluster."
 
 # Controller-only files still in module_utils, each moved by its own change (issue 18): the manifest

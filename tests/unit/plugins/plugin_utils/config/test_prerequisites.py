@@ -17,7 +17,7 @@ from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema i
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.kubeadm import SUPPORTED_MINORS
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 TEMPLATE = os.path.join(ROOT, "inventories", "customer", "config.yaml")
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
