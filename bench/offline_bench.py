@@ -77,6 +77,24 @@ def stand_in_images(directory):
     return plan
 
 
+def sizes_by_kind(bundle, plan):
+    """MiB of the bundle's OS packages, Kubernetes packages (the plan's `kubernetes` repository) and images (the
+    OCI layout's files: layers shared between images count once), from the build's manifest and tree."""
+    with open(os.path.join(bundle, "manifest.json")) as handle:
+        manifest = json.load(handle)
+    kubernetes = set(r["name"] for r in plan["artifacts"] if r.get("repository") == "kubernetes")
+    out = {"os": 0, "kubernetes": 0, "images": 0}
+    for item in manifest["artifacts"]:
+        if item["kind"] == "package":
+            out["kubernetes" if item["name"] in kubernetes else "os"] += os.path.getsize(os.path.join(bundle, item["path"]))
+    for where, _dirs, files in os.walk(os.path.join(bundle, "images")):
+        out["images"] += sum(os.path.getsize(os.path.join(where, name)) for name in files)
+    counts = {"os": sum(1 for i in manifest["artifacts"] if i["kind"] == "package" and i["name"] not in kubernetes),
+              "kubernetes": sum(1 for i in manifest["artifacts"] if i["kind"] == "package" and i["name"] in kubernetes),
+              "images": sum(1 for i in manifest["artifacts"] if i["kind"] == "image")}
+    return dict((kind, (counts[kind], out[kind] / 2 ** 20)) for kind in out)
+
+
 def timed(args, directory):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     start = time.perf_counter()
@@ -118,11 +136,17 @@ def run():
     build_cold = timed(["playbooks/offline_bundle.yml"], offline_dir)
     build_warm = timed(["playbooks/offline_bundle.yml"], offline_dir)
     size = os.path.getsize(os.path.join(OUT, "offbench-bundle.tar"))
+    kinds = sizes_by_kind(os.path.join(offline_dir, ".aiplatform", "offline", "work", "bundle"), plan)
     offline_first, offline_rerun = stages(offline_dir, True)
     online_first, online_rerun = stages(online_dir, False)
     return {"build_cold": build_cold, "build_warm": build_warm, "bundle_mib": size / 2 ** 20,
-            "plan_images": len(plan["images"]), "plan_mib": plan["size"] / 2 ** 20,
+            "plan_images": len(plan["images"]), "plan_mib": plan["size"] / 2 ** 20, "kinds": kinds,
             "offline": (offline_first, offline_rerun), "online": (online_first, online_rerun)}
+
+
+def _count_size(kind):
+    count, mib = kind
+    return count, ("%.1f MiB" % mib) if mib >= 1 else ("%.0f KiB" % (mib * 1024))
 
 
 def markdown(result):
@@ -136,6 +160,11 @@ def markdown(result):
         "| install from the bundle, rerun | %.0f | %d |" % off[1],
         "| install from the online archive, first run | %.0f | %d |" % on[0],
         "| install from the online archive, rerun | %.0f | %d |" % on[1],
+        "",
+        "| bundle content | files | size |", "| --- | --- | --- |",
+        "| OS packages (Debian 12 amd64, with dependencies) | %d | %s |" % _count_size(result["kinds"]["os"]),
+        "| Kubernetes packages (stand-in repository) | %d | %s |" % _count_size(result["kinds"]["kubernetes"]),
+        "| images (OCI layout, stand-ins) | %d | %s |" % _count_size(result["kinds"]["images"]),
         "",
         "Bundle: %.0f MiB: Debian 12 amd64 packages with their dependencies, the Kubernetes packages of a "
         "signed stand-in repository in the upstream layout, and the plan's %d images as tiny locally built "

@@ -72,6 +72,7 @@ class FilterModule(object):
             "offline_plan": _plan_wrap(offline_plan.plan),
             "offline_plan_markdown": offline_plan.markdown,
             "offline_plan_problems": offline_plan.problems,
+            "offline_image_copies": _plan_wrap(offline_plan.image_copies),
             "kubernetes_sandbox_image": _plan_wrap(offline_plan.sandbox_image),
             "kubernetes_package_repo": _plan_wrap(offline_plan.kubernetes_repo_url),
             "offline_chart_file": offline_plan.chart_file_name,

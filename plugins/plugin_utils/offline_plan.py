@@ -449,6 +449,10 @@ def plan(site):
     for row in artifacts:
         if row["kind"] == "image" and row["arch"] == "all" and row["size"] is not None and row["size_basis"] == "typical":
             row["size"] = row["size"] * len(arches)
+        if row["kind"] == "image" and site.get("image_pull_order") is not None:
+            # Where the build copies it from: the node's pull order (company registry, mirrors, upstream).
+            row["source"] = ", then ".join(s["source"] for s in image_sources(
+                row["name"], site["image_pull_order"], site.get("image_sources")))
     return {
         "kubernetes_version": version,
         "arches": arches,
@@ -675,3 +679,54 @@ def markdown(the_plan):
             row["kind"], row["name"], row["version"], row["arch"], row["source"], "; ".join(row["needed_by"]),
             _mib(row["size"]), row["size_basis"]))
     return "\n".join(lines) + "\n"
+
+
+# --- where the build copies each image from ---------------------------------------------------------------
+
+
+def image_sources(ref, pull_order, overrides=None, company_auth=False):
+    """The sources the bundle build tries for image ``ref``, in a node's pull order (docs/offline.md).
+
+    ``pull_order`` is ``platform_image_pull_order`` (upstream -> endpoints, config_model.image_pull_order): the
+    local registry is skipped (it is the site's, filled from the bundle), then the company registry, the
+    ``mirrors.images`` endpoints and the upstream itself, each read the way containerd reads it: the image's
+    repository path under the endpoint (``<company>/library/busybox:1.36`` for ``docker.io/library/busybox:1.36``).
+    ``overrides`` (``offline_image_sources``) names one source for an image, which then is the only one.
+    Returns [{"source": skopeo source, "tls_verify": bool, "auth": bool}], ``auth`` for the company registry
+    when ``company_auth`` (it has credentials).
+    """
+    name = canonical_image(ref)
+    chosen = (overrides or {}).get(name) or (overrides or {}).get(ref)
+    if chosen:
+        return [{"source": chosen, "tls_verify": True, "auth": False}]
+    registry, repository, tag = image_ref(name)
+    out = []
+    for endpoint in (pull_order or {}).get(registry) or [{"kind": "public", "host": registry}]:
+        kind = endpoint.get("kind")
+        if kind == "company":
+            host, tls = endpoint["host"], not endpoint.get("insecure", False)
+        elif kind == "mirror":
+            scheme, _, rest = endpoint["url"].partition("://")
+            host, tls = rest.rstrip("/"), scheme != "http"
+        elif kind == "public":
+            host, tls = endpoint.get("host") or registry, True
+        else:  # local: the site registry, filled from the bundle
+            continue
+        source = {"source": "docker://%s/%s:%s" % (host, repository, tag), "tls_verify": tls,
+                  "auth": kind == "company" and bool(company_auth)}
+        if source not in out:
+            out.append(source)
+    return out
+
+
+def image_copies(images, have, recorded, pull_order, overrides=None, company_auth=False):
+    """The images the bundle build copies, each with its sources: those not in the bundle's OCI layout yet
+    (``have``: its refs), and those whose recorded source (``recorded``: ref -> source of the copy in the work
+    directory) is not one the config names any more, or is not known (a mirror named since, an override dropped:
+    the image is fetched again from where the config says). [{"name", "sources"}]."""
+    out = []
+    for ref in images:
+        sources = image_sources(ref, pull_order, overrides, company_auth)
+        if ref not in have or (recorded or {}).get(ref) not in [s["source"] for s in sources]:
+            out.append({"name": ref, "sources": sources})
+    return out

@@ -30,6 +30,27 @@ def test_manifest_lists_every_artifact_with_sha256(host):
             "registry.k8s.io/coredns/coredns:v1.11.3"} <= names
     # The pod network's images come with the bundle (cluster.cni defaults to flannel).
     assert {"ghcr.io/flannel-io/flannel:v0.27.4", "ghcr.io/flannel-io/flannel-cni-plugin:v1.8.0-flannel1"} <= names
+    kubeadm = sorted(a["version"] for a in manifest["artifacts"] if a["name"] == "kubeadm")
+    assert kubeadm == ["1.31.4-1.1"], kubeadm
+
+
+def test_manifest_names_the_stand_in_upstreams_as_sources(host):
+    # Built from the stand-ins served on the test network (molecule/offline/vars/standin.yml): the Kubernetes
+    # packages from the repository's HTTP server, each image from the registry standing in for its upstream
+    # (the mirror named in mirrors.images), except the one offline_image_sources names.
+    manifest = json.loads(host.file("/var/lib/aiplatform/offline/bundle/manifest.json").content_string)
+    sources = dict((a["name"], a["source"]) for a in manifest["artifacts"])
+    for name in ("kubeadm", "kubelet", "kubectl", "cri-tools", "kubernetes-cni"):
+        assert sources[name].startswith("http://172.31.244.10:8080/v1.31/deb/"), sources[name]
+    mirror = {"registry.k8s.io": 5001, "docker.io": 5002, "ghcr.io": 5003}
+    images = [a for a in manifest["artifacts"] if a["kind"] == "image"]
+    assert len(images) == 10, images
+    for image in images:
+        if image["name"] == "docker.io/aiplatform/hello:1":
+            assert image["source"].startswith("oci-archive:") and image["source"].endswith("/images/hello.tar")
+            continue
+        upstream, path = image["name"].split("/", 1)
+        assert image["source"] == "docker://172.31.244.10:%d/%s" % (mirror[upstream], path), image
 
 
 def test_images_are_in_the_registry(host):
@@ -47,5 +68,8 @@ def test_the_plan_was_written_before_the_build():
         plan = json.load(handle)
     assert plan["problems"] == [] and plan["targets"] == ["debian12-amd64"]
     assert "kubeadm=1.31.4-*" in plan["packages"]["kubernetes"] and "registry.k8s.io/pause:3.10" in plan["images"]
+    rows = dict((r["name"], r) for r in plan["artifacts"] if r["kind"] == "image")
+    assert rows["registry.k8s.io/kube-apiserver:v1.31.4"]["source"] == (
+        "docker://172.31.244.10:5001/kube-apiserver:v1.31.4, then docker://registry.k8s.io/kube-apiserver:v1.31.4")
     with open(os.path.join(artifacts, "plan.md")) as handle:
         assert "registry.k8s.io/kube-apiserver:v1.31.4" in handle.read()
