@@ -1,7 +1,10 @@
 """What a scale or a removal changes on the existing nodes (plugins/plugin_utils/node_list.py, playbooks/node_list.yml).
 
-The inventories below are what the inventory plugin makes of a config: `platform_network.node_networks` is one /32
-per node when the config leaves it unset (config_model._group_vars), and each NFS share's clients default to it.
+The inventories below are what the inventory plugin makes of a config: `platform_network.node_networks` is empty
+when the config leaves it unset (config_model._group_vars), and so are the NFS shares' clients, which default to it;
+what they stand for, one /32 per node, is worked out from the nodes' node_ip (node_list.host_networks) once.
+`per_node_lists=True` builds the inventory of earlier versions instead, with the /32 lists written out: the plan
+must be the same.
 """
 import os
 import re
@@ -18,9 +21,10 @@ IPS = {"cp-01": "10.0.0.1", "cp-02": "10.0.0.2", "cp-03": "10.0.0.3", "gpu-01": 
 
 
 def site(nodes, node_networks=None, firewall="unmanaged", ntp_server_node="", endpoint="10.0.0.1:6443",
-         ha_mode="local-proxy", shares_clients=None, **extra):
+         ha_mode="local-proxy", shares_clients=None, per_node_lists=False, **extra):
     """hostvars and groups of a site of ``nodes`` (names as in IPS; their kind from the name)."""
-    nets = node_networks if node_networks is not None else ["%s/32" % IPS[n] for n in nodes]
+    nets = node_networks if node_networks is not None else (["%s/32" % IPS[n] for n in nodes] if per_node_lists
+                                                            else [])
     network = {"node_networks": nets, "firewall": firewall}
     if ntp_server_node:
         network["ntp_server_node"] = ntp_server_node

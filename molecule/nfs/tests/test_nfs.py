@@ -12,7 +12,8 @@ def test_exports_are_limited_to_the_cluster_networks(host):
     assert lines == [
         "/srv/nfs/share 10.20.0.0/24(rw,sync,no_subtree_check,root_squash) "
         "10.30.0.0/24(rw,sync,no_subtree_check,root_squash)",
-        "/srv/nfs/models 10.20.0.0/24(ro,sync,no_subtree_check)",
+        # no clients and no node networks: one /32 per node, in inventory order
+        "/srv/nfs/models 10.20.0.11/32(ro,sync,no_subtree_check) 10.20.0.12/32(ro,sync,no_subtree_check)",
     ]
     assert "*" not in host.file("/etc/exports.d/aiplatform.exports").content_string
 
