@@ -128,3 +128,20 @@ def test_node_networks_given_as_a_cidr_stay_as_given(tmp_path):
     assert [line for line in given["cp-01"]["chrony"].splitlines() if line.startswith("allow")] == [
         "allow 10.0.0.0/24"]
     assert given["store-01"]["exports"][0].startswith("/srv/data 10.0.0.0/24(")
+
+
+@pytest.mark.parametrize("role", ["node_init", "nfs"])
+def test_no_task_var_of_the_role_is_also_registered(role):
+    """A registered variable wins over a task's vars: node_init's `__node_init_sources` (the firewall's sources) was
+    also the register of the APT sources task, and the firewall got that result's keys as sources (molecule
+    node_init found it; the rendering above runs the task vars alone)."""
+    registered, task_vars = set(), set()
+    tasks_dir = os.path.join(ROOT, "roles", role, "tasks")
+    for name in os.listdir(tasks_dir):
+        with open(os.path.join(tasks_dir, name)) as handle:
+            for task in yaml.safe_load(handle) or []:
+                for item in [task] + list(task.get("block", [])):
+                    if isinstance(item.get("register"), str):
+                        registered.add(item["register"])
+                    task_vars.update(item.get("vars") or {})
+    assert not registered & task_vars
