@@ -69,9 +69,10 @@ def ensure_key():
 
 def lab_subnet(hosts):
     """The docker network of the lab: the config's first node network; when the config leaves
-    network.node_networks unset (one /32 per node), the /24 around the nodes' IPs."""
+    network.node_networks unset (the inventory leaves it empty: one /32 per node), the /24 around the nodes' IPs."""
     first = hosts[next(iter(hosts))]
-    subnet = first["platform_network"]["node_networks"][0]
+    given = first["platform_network"].get("node_networks") or ["%s/32" % first["node_ip"]]
+    subnet = given[0]
     if ipaddress.ip_network(subnet, strict=False).num_addresses > 1:
         return subnet
     net = ipaddress.ip_network("%s/24" % first["node_ip"], strict=False)

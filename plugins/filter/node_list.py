@@ -22,5 +22,7 @@ class FilterModule(object):
             "node_list_plan": filter_errors("node_list_plan", node_list.plan),
             "node_list_removal_problems": node_list.removal_problems,
             "node_networks_without": node_list.networks_without,
+            "node_networks_or_hosts": node_list.networks_or_hosts,
+            "node_host_networks": node_list.host_networks,
             "nfs_shares_without": node_list.shares_without,
         }

@@ -57,7 +57,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.display import Display
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.loader import VaultText
-from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import report, warnings
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import folded, report, warnings
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import HAS_NETADDR
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
@@ -191,7 +191,8 @@ def _cyclic_gc_paused():
 def load(path, warn=None):
     """The parse of the platform config at ``path`` (its model and problems), as the plugin reads it.
 
-    ``warn`` is called with each warning's text first, whether or not the config loads.
+    ``warn`` is called with each warning's text first, whether or not the config loads; a warning repeated per
+    node comes once, with the count and the first few nodes (config_problems.folded).
     Raises AnsibleParserError with every problem found when it cannot be turned into an inventory: the
     plugin raises it to Ansible, and playbooks/guard.yml reads a config again with it to list the problems
     when Ansible only warned (``unparsed_is_failed`` off).
@@ -213,8 +214,8 @@ def load(path, warn=None):
     except (IOError, OSError, UnicodeError) as exc:
         raise AnsibleParserError("%s: cannot read the platform config: %s" % (path, to_native(exc))) from exc
     result = parse(text, path, default_name=_dns_label(os.path.basename(directory)))
-    for problem in warnings(result.problems) if warn else ():
-        warn(str(problem))
+    for text in folded(warnings(result.problems)) if warn else ():
+        warn(text)
     if result.model is None:
         raise AnsibleParserError(report(result.problems, path))
     return result

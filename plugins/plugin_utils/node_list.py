@@ -11,6 +11,8 @@ The node list reaches the nodes in these places (docs/lifecycle.md keeps the sam
 - ``hosts``: /etc/hosts of every node lists every node (role node_init, names.yml);
 - ``firewall``: with ``network.firewall: managed``, ufw admits the cluster's ports from
   ``network.node_networks``, which is one /32 per node when the config leaves it unset (node_init);
+  the inventory then leaves it empty and the roles work the /32 out once per play (``host_networks``),
+  so that no inventory variable grows with the node count on every host;
 - ``ntp``: the node that serves time (``network.ntp_server_node``) allows the same networks (node_init);
 - ``exports``: an NFS server exports each share to its clients, by default the node networks (nfs);
 - ``rank_table``: each Ascend node's HCCL rank table lists every Ascend node (ascend_runtime);
@@ -47,6 +49,25 @@ def _host_networks(hostvars, names):
     return out
 
 
+def host_networks(hostvars, without=None):
+    """The /32 (/128) of each host of ``hostvars`` that has a ``node_ip``, in inventory order, but ``without``.
+
+    What ``network.node_networks`` is when the config leaves it unset: one /32 per node, in the config's order
+    (Ansible's ``hostvars`` iterates the hosts in the order the inventory plugin added them, where
+    ``groups['all']`` goes group by group). The inventory plugin leaves it empty (a list of N entries on each
+    of N hosts would make the inventory grow with the square of the node count); the roles that need it call
+    this once per play.
+    """
+    drop = set(without or [])
+    return _host_networks(hostvars, [name for name in hostvars or [] if name not in drop])
+
+
+def networks_or_hosts(cidrs, hostvars, names):
+    """``cidrs`` when the list is not empty, else the /32 (/128) of each of ``names`` that has a ``node_ip``."""
+    cidrs = list(cidrs or [])
+    return cidrs if cidrs else _host_networks(hostvars, names or [])
+
+
 def networks_without(cidrs, hostvars, names):
     """``cidrs`` without the host networks (/32, /128) of the nodes ``names``.
 
@@ -57,11 +78,18 @@ def networks_without(cidrs, hostvars, names):
     return [c for c in (cidrs or []) if str(c).strip() not in drop]
 
 
-def shares_without(shares, hostvars, names):
-    """NFS shares (storage.nfs.shares) with the host networks of ``names`` taken out of each ``clients``."""
+def shares_without(shares, hostvars, names, default_clients=None):
+    """NFS shares (storage.nfs.shares) with the host networks of ``names`` taken out of each ``clients``.
+
+    ``default_clients``: the clients of a share that names none (the node networks; the inventory plugin leaves
+    a share's ``clients`` empty when the config does), filtered the same way. Without it such a share keeps its
+    empty list (the export then fails, naming the share).
+    """
     out = []
     for share in shares or []:
         share = dict(share)
+        if not share.get("clients") and default_clients:
+            share["clients"] = list(default_clients)
         if "clients" in share:
             share["clients"] = networks_without(share.get("clients"), hostvars, names)
         out.append(share)
@@ -102,25 +130,35 @@ def plan(hostvars, groups, changed, direction="add"):
     names = ", ".join(changed)
     listed = [c for c in changed if _get(_get(hostvars, c, {}), "node_ip")]
     nets = _host_networks(hostvars, changed)
+    per_node = []  # one /32 per node: network.node_networks when the config leaves it unset, worked out once
+
+    def node_networks(network):
+        given = list(_get(network, "node_networks", []) or [])
+        if given:
+            return given
+        if not per_node:
+            per_node.append(host_networks(hostvars))
+        return per_node[0]
+
     for host in old:
         hv = _get(hostvars, host, {})
         network = _get(hv, "platform_network", {})
         if listed and _get(hv, "node_init_hosts_block", True):
             touch(host, "hosts", "/etc/hosts %s %s" % (gains, ", ".join(listed)))
         policy = _get(hv, "node_init_firewall", _get(network, "firewall", "unmanaged"))
-        sources = _get(hv, "node_init_firewall_sources", _get(network, "node_networks", []))
+        sources = _get(hv, "node_init_firewall_sources", []) or node_networks(network)
         hit = [n for n in nets if n in sources]
         if policy == "managed" and hit:
             touch(host, "firewall", "ufw %s %s (one /32 per node: network.node_networks is unset)"
                   % (admits, ", ".join(hit)))
         if _get(hv, "node_init_ntp_server_node", _get(network, "ntp_server_node", "")) == host:
-            allow = _get(hv, "node_init_ntp_allow", _get(network, "node_networks", []))
+            allow = _get(hv, "node_init_ntp_allow", []) or node_networks(network)
             hit = [n for n in nets if n in allow]
             if hit:
                 touch(host, "ntp", "chrony serves time %s %s" % (to, ", ".join(hit)))
         shares = _get(_get(_get(hv, "platform_storage", {}), "nfs", {}), "shares", [])
         for share in _get(hv, "nfs_shares", shares):
-            hit = [n for n in nets if n in (share.get("clients") or [])]
+            hit = [n for n in nets if n in (share.get("clients") or node_networks(network))]
             if share.get("server") == host and hit:
                 touch(host, "exports", "NFS export %s %s %s" % (share.get("export_path"), to, ", ".join(hit))
                       if direction == "remove" else

@@ -54,7 +54,10 @@ def test_chrony_runs_and_follows_the_time_server_node(host):
     assert host.service("chrony").is_running
     conf = host.file("/etc/chrony/chrony.conf").content_string
     if host.backend.get_hostname() == "node-debian12":
-        assert "local stratum 10" in conf and "allow 172.17.0.0/16" in conf
+        # network.node_networks unset: one /32 per node, in inventory order
+        assert "local stratum 10" in conf
+        assert [l for l in conf.splitlines() if l.startswith("allow ")] == [
+            "allow 192.0.2.11/32", "allow 192.0.2.12/32", "allow 192.0.2.13/32"]
     else:
         assert "server 192.0.2.11 iburst prefer" in conf
     dropin = host.file("/etc/systemd/system/chrony.service.d/aiplatform-container.conf").content_string
@@ -94,15 +97,16 @@ def test_managed_firewall_opens_exactly_the_cluster_ports(host):
     if host.backend.get_hostname() != "node-debian12":
         return
     rules = host.file("/etc/ufw/user.rules").content_string
-    # what ufw wrote: "### tuple ### allow tcp 6443 0.0.0.0/0 any 172.17.0.0/16 in comment=..."
+    # what ufw wrote: "### tuple ### allow tcp 6443 0.0.0.0/0 any 192.0.2.11 in comment=..." (ufw writes a /32 as
+    # the bare address); network.node_networks is unset: one /32 per node
     tuples = sorted(line.split(" comment=")[0].replace("### tuple ### ", "")
                     for line in rules.splitlines() if line.startswith("### tuple ###"))
-    nodes, pods = "172.17.0.0/16", "10.244.0.0/16"
+    nodes, pods = ("192.0.2.11", "192.0.2.12", "192.0.2.13"), ("10.244.0.0/16",)
     want = ["allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in"]
     for port, proto, sources in [
-            ("6443", "tcp", (nodes, pods)), ("2379", "tcp", (nodes,)), ("2380", "tcp", (nodes,)),
-            ("10250", "tcp", (nodes, pods)), ("30000:32767", "tcp", (nodes,)), ("30000:32767", "udp", (nodes,)),
-            ("8472", "udp", (nodes,)), ("9100", "tcp", (nodes, pods))]:
+            ("6443", "tcp", nodes + pods), ("2379", "tcp", nodes), ("2380", "tcp", nodes),
+            ("10250", "tcp", nodes + pods), ("30000:32767", "tcp", nodes), ("30000:32767", "udp", nodes),
+            ("8472", "udp", nodes), ("9100", "tcp", nodes + pods)]:
         want += ["allow %s %s 0.0.0.0/0 any %s in" % (proto, port, src) for src in sources]
     # the site's own rule stays; nothing else is opened (no 111: NFS runs v4 only; no local-only ports)
     want.append("allow tcp 8443 0.0.0.0/0 any 198.51.100.7 in")

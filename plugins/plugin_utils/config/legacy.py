@@ -128,9 +128,10 @@ class _Conv(object):
         self.out.problems.append(
             Problem.error(self.filename, _dotted(legacy_path), message, fix, line_of(self.data, legacy_path)))
 
-    def warning(self, legacy_path, message, fix):
+    def warning(self, legacy_path, message, fix, fold=None, subject=None):
         self.out.problems.append(
-            Problem.warning(self.filename, _dotted(legacy_path), message, fix, line_of(self.data, legacy_path)))
+            Problem.warning(self.filename, _dotted(legacy_path), message, fix, line_of(self.data, legacy_path),
+                            fold, subject))
 
 
 def _dotted(path):
@@ -357,7 +358,9 @@ def _dlws_node(conv, section, host, spec, defaults, index):
             hint = suggest(key, DLWS_MACHINE_KEYS)
             conv.warning(base + (key,), "machine key '%s' is not used%s" % (key, (" (did you mean '%s'?)" % hint)
                                                                               if hint else ""),
-                         ("rename it to '%s'" % hint) if hint else "delete it")
+                         ("rename it to '%s'" % hint) if hint else "delete it",
+                         fold="machine key '%s' is not used%s, on {count} machines"
+                         % (key, (" (did you mean '%s'?)" % hint) if hint else ""), subject="%s.%s" % base)
     node["roles"] = _dlws_roles(conv, base, spec.get("role", "worker"), index)
     if "private-ip" in spec:
         node["ip"] = spec["private-ip"]
@@ -437,7 +440,10 @@ def convert_openpai(data, filename, default_name):
                 hint = suggest(key, OPENPAI_MACHINE_KEYS)
                 conv.warning(base + (key,), "machine key '%s' is not used%s" % (
                     key, (" (did you mean '%s'?)" % hint) if hint else ""),
-                    ("rename it to '%s'" % hint) if hint else "delete it")
+                    ("rename it to '%s'" % hint) if hint else "delete it",
+                    fold="machine key '%s' is not used%s, on {count} machines"
+                    % (key, (" (did you mean '%s'?)" % hint) if hint else ""),
+                    subject="machine-list[%d] (%s)" % (index, machine.get("hostname")))
         host = machine.get("hostname")
         label = "machine-list[%d] (%s)" % (index, host)
         conv.origin(("nodes", index), base, label=label)

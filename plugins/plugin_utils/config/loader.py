@@ -226,6 +226,8 @@ def load_text(text, filename):
                 % (where, key, first, second, second),
                 "delete one of them",
                 line=second,
+                fold="%s '%s' appears twice in {count} places; the later value is used" % (where, key),
+                subject="lines %d and %d" % (first, second),
             )
         )
     return LoadResult(data, problems)

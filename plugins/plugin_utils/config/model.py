@@ -77,9 +77,9 @@ class _Checks(object):
         key, line = locate(path, self.raw, self.origins)
         self.problems.append(Problem.error(self.filename, key, message, fix, line))
 
-    def warning(self, path, message, fix):
+    def warning(self, path, message, fix, fold=None, subject=None):
         key, line = locate(path, self.raw, self.origins)
-        self.problems.append(Problem.warning(self.filename, key, message, fix, line))
+        self.problems.append(Problem.warning(self.filename, key, message, fix, line, fold, subject))
 
 
 def build(config, raw, filename, origins=None, extra_groups=None, legacy=False, partial=False):
@@ -184,7 +184,9 @@ def _check_accelerator(node, index, chk, legacy):
     if not count and legacy:
         chk.warning(path, "node %s is a %s node but its accelerator count is unknown; preflight cannot compare "
                     "it" % (node["hostname"], vendor),
-                    "set onpremise_cluster.gpu_count_per_node (DLWS) or computing-device.count (OpenPAI)")
+                    "set onpremise_cluster.gpu_count_per_node (DLWS) or computing-device.count (OpenPAI)",
+                    fold="{count} accelerator nodes have no accelerator count, so preflight cannot compare it",
+                    subject=node["hostname"])
     elif not count:
         chk.error(path + ("count",), "node %s is a %s node but its accelerator count is 0 or missing"
                   % (node["hostname"], vendor), "set accelerator.count to the number of devices in the node")
@@ -678,9 +680,12 @@ def _group_vars(config, model):
         first = model.hosts[control[0]]
         cluster["control_plane_endpoint"] = "%s:%d" % (first.get("node_ip", first["ansible_host"]),
                                                        cluster.get("api_port", 6443))
+    # network.node_networks (and a share's clients, which default to it) stay empty when the config leaves it
+    # unset: its default, one /32 per node, is a list of N entries that every one of N hosts would carry (the
+    # inventory would grow with N x N). The roles work it out once per play from the nodes' node_ip (filter
+    # node_host_networks).
     network = dict(config.get("network", {}))
-    if not network.get("node_networks"):
-        network["node_networks"] = ["%s/32" % hv["node_ip"] for hv in model.hosts.values() if hv.get("node_ip")]
+    network["node_networks"] = list(network.get("node_networks") or [])
     storage = copy.deepcopy(config.get("storage", {}))
     for share in storage.get("nfs", {}).get("shares", []):
         if not share.get("clients"):

@@ -28,6 +28,7 @@ import os.path
 import re
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import some
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import (
     APT_OS_NAMES,
     UNSUPPORTED_OS,
@@ -96,7 +97,7 @@ PINS = (
         role_var="kubeadm_calico_operator_sha256", alternative="cluster.cni: flannel"),
     Pin(("accelerators", "nvidia_repo_key_sha256"), "nvidia_runtime",
         lambda c: "the nvidia_runtime stage installs nvidia-container-toolkit on the GPU nodes (%s) from NVIDIA's "
-        "repository, whose key APT trusts only when it matches this sha256" % ", ".join(_nodes(c, "nvidia"))
+        "repository, whose key APT trusts only when it matches this sha256" % some(_nodes(c, "nvidia"))
         if _nodes(c, "nvidia") else None,
         lambda c: "sha256sum of the repository's gpgkey (mirrors.nvidia_packages/gpgkey, or NVIDIA's), after "
         "checking it",

@@ -75,6 +75,18 @@ def test_lab_subnet_without_node_networks_is_the_24_around_the_nodes():
     assert lab.lab_subnet(_hosts(["%s/32" % ip for ip in ips], ips)) == "172.31.250.0/24"
 
 
+def test_lab_subnet_without_node_networks_as_the_inventory_has_them_now():
+    """The inventory leaves network.node_networks empty when the config does (no per-node list on every host)."""
+    ips = ["172.31.250.11", "172.31.250.15"]
+    assert lab.lab_subnet(_hosts([], ips)) == "172.31.250.0/24"
+    try:
+        lab.lab_subnet(_hosts([], ips + ["172.31.251.15"]))
+    except SystemExit as exc:
+        assert "n2 is outside it: set network.node_networks" in str(exc)
+    else:
+        raise AssertionError("no refusal")
+
+
 def test_lab_subnet_refuses_nodes_outside_one_24():
     ips = ["172.31.250.11", "172.31.251.15"]
     try:

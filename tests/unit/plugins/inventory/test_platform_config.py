@@ -255,3 +255,24 @@ def test_one_config_beside_other_files_is_fine(tmp_path):
     (directory / "platform.yml").write_text("cluster: {}\n")
     assert "config.yaml and %s" % (directory / "platform.yml") in one_config_problem(
         str(directory), os.listdir(str(directory)))
+
+
+def test_a_large_dlws_file_warns_once_per_kind_and_carries_no_per_node_list(tmp_path):
+    """A DLWS file leaves the node networks unset: no host carries the list of every node (the inventory grew with
+    the square of the node count), and the warning each accelerator node without a count gets comes as one line."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import gen_config
+
+    directory = tmp_path / "dlws"
+    directory.mkdir()
+    (directory / "config.yaml").write_text(gen_config.generate_dlws(60).replace("  gpu_count_per_node: 8\n", ""))
+    result = inventory(str(directory))
+    data = listed(result)
+    warned = [line for line in result.stderr.splitlines() if line.startswith("[WARNING]")]
+    accelerators = [line for line in warned if "accelerator count" in line]
+    assert len(accelerators) == 1 and "45 accelerator nodes have no accelerator count" in accelerators[0], warned
+    assert len(warned) <= 5, warned
+    host = data["_meta"]["hostvars"]["node-0010"]
+    assert host["platform_network"]["node_networks"] == []
+    assert [s["clients"] for s in host["platform_storage"]["nfs"]["shares"]] == [[], []]
+    assert "/32" not in json.dumps(host)

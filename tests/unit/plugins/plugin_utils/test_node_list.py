@@ -1,7 +1,10 @@
 """What a scale or a removal changes on the existing nodes (plugins/plugin_utils/node_list.py, playbooks/node_list.yml).
 
-The inventories below are what the inventory plugin makes of a config: `platform_network.node_networks` is one /32
-per node when the config leaves it unset (config/model.py, _group_vars), and each NFS share's clients default to it.
+The inventories below are what the inventory plugin makes of a config: `platform_network.node_networks` is empty
+when the config leaves it unset (config/model.py, _group_vars), and so are the NFS shares' clients, which default to it;
+what they stand for, one /32 per node, is worked out from the nodes' node_ip (node_list.host_networks) once.
+`per_node_lists=True` builds the inventory of earlier versions instead, with the /32 lists written out: the plan
+must be the same.
 """
 import os
 import re
@@ -18,9 +21,10 @@ IPS = {"cp-01": "10.0.0.1", "cp-02": "10.0.0.2", "cp-03": "10.0.0.3", "gpu-01": 
 
 
 def site(nodes, node_networks=None, firewall="unmanaged", ntp_server_node="", endpoint="10.0.0.1:6443",
-         ha_mode="local-proxy", shares_clients=None, **extra):
+         ha_mode="local-proxy", shares_clients=None, per_node_lists=False, **extra):
     """hostvars and groups of a site of ``nodes`` (names as in IPS; their kind from the name)."""
-    nets = node_networks if node_networks is not None else ["%s/32" % IPS[n] for n in nodes]
+    nets = node_networks if node_networks is not None else (["%s/32" % IPS[n] for n in nodes] if per_node_lists
+                                                            else [])
     network = {"node_networks": nets, "firewall": firewall}
     if ntp_server_node:
         network["ntp_server_node"] = ntp_server_node
@@ -194,6 +198,56 @@ def test_shares_without_filters_each_clients_list_and_copies():
     out = node_list.shares_without(shares, hostvars, ["gpu-01"])
     assert out == [{"name": "a", "clients": ["10.0.0.1/32"]}, {"name": "b"}]
     assert shares[0]["clients"] == ["10.0.0.1/32", "10.0.0.11/32"]
+
+
+def test_host_networks_are_one_32_per_node_in_inventory_order():
+    hostvars, _groups = site(["store-01", "cp-01", "gpu-01"])
+    hostvars["late-01"] = {"platform_network": {}}  # a DLWS scale_up node without an address
+    hostvars["v6-01"] = {"node_ip": "fd00::7"}
+    assert node_list.host_networks(hostvars) == ["10.0.0.31/32", "10.0.0.1/32", "10.0.0.11/32", "fd00::7/128"]
+    assert node_list.host_networks(hostvars, ["cp-01", "v6-01"]) == ["10.0.0.31/32", "10.0.0.11/32"]
+    assert node_list.host_networks({}) == []
+
+
+@pytest.mark.parametrize("cidrs, names, expected", [
+    (["10.0.0.0/24"], ["gpu-01"], ["10.0.0.0/24"]),  # given: as given
+    ([], ["gpu-01"], ["10.0.0.11/32"]),  # unset: the named nodes' /32
+    ([], [], []),
+    (None, ["gpu-01", "unknown"], ["10.0.0.11/32"]),
+])
+def test_networks_or_hosts(cidrs, names, expected):
+    hostvars, _groups = site(BASE)
+    assert node_list.networks_or_hosts(cidrs, hostvars, names) == expected
+
+
+def test_shares_without_fills_empty_clients_with_the_default_clients_first():
+    hostvars, _groups = site(BASE)
+    shares = [{"name": "a", "clients": []}, {"name": "b", "clients": ["10.0.0.1/32"]}, {"name": "c"}]
+    nets = node_list.host_networks(hostvars)
+    out = node_list.shares_without(shares, hostvars, ["gpu-01"], nets)
+    assert out == [{"name": "a", "clients": ["10.0.0.1/32", "10.0.0.21/32", "10.0.0.31/32"]},
+                   {"name": "b", "clients": ["10.0.0.1/32"]},
+                   {"name": "c", "clients": ["10.0.0.1/32", "10.0.0.21/32", "10.0.0.31/32"]}]
+    assert shares[0]["clients"] == [] and "clients" not in shares[2]
+    assert node_list.shares_without(shares, hostvars, [])[0] == {"name": "a", "clients": []}
+
+
+PLANS = [
+    (BASE + ["gpu-02"], ["gpu-02"], "add", {}),
+    (BASE + ["gpu-02"], ["gpu-02"], "add", {"firewall": "managed", "ntp_server_node": "cp-01"}),
+    (BASE + ["gpu-02"], ["gpu-02"], "remove", {"firewall": "managed", "ntp_server_node": "store-01"}),
+    (BASE, ["npu-01"], "remove", {"firewall": "managed"}),
+    (BASE + ["cp-02", "cp-03"], ["cp-03"], "add", {"endpoint": "", "firewall": "managed"}),
+]
+
+
+@pytest.mark.parametrize("nodes, changed, direction, options", PLANS)
+def test_the_plan_is_the_same_without_the_per_node_lists_in_the_inventory(nodes, changed, direction, options):
+    """The inventory of earlier versions wrote the /32 lists out on every host; the plan must not change."""
+    before = node_list.plan(*site(nodes, per_node_lists=True, **options), changed=changed, direction=direction)
+    now = node_list.plan(*site(nodes, **options), changed=changed, direction=direction)
+    assert now == before
+    assert now["hosts"]  # something to compare
 
 
 def test_removal_problems_name_each_job_the_others_depend_on():

@@ -2,7 +2,7 @@
 offline_image_sources per image; and which images a rebuild copies again."""
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.config_model import image_pull_order
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.model import image_pull_order
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import offline_plan as op
 
 REGISTRY = {"local": {"enabled": True}, "company": {"url": "harbor.corp.example:443"},

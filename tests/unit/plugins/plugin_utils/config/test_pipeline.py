@@ -2,7 +2,9 @@
 
 import copy
 import importlib.util
+import json
 import os
+import sys
 
 import pytest
 import yaml
@@ -295,9 +297,29 @@ def test_group_vars():
     config["mirrors"] = {"images": {"docker.io": ["https://mirror.example"]}}
     order = run(config).model.group_vars["all"]["platform_image_pull_order"]["docker.io"]
     assert [e["kind"] for e in order] == ["local", "company", "mirror", "public"]
+    # Unset node networks and clients stay empty: the roles work out one /32 per node once per play
+    # (filter node_host_networks; tests/unit/test_node_list.py), no host carries the list of every node.
     default_clients = run(mutate(("network", "node_networks"), DELETE)).model.group_vars["all"]
-    assert default_clients["platform_storage"]["nfs"]["shares"][0]["clients"] == [
-        "10.1.0.11/32", "10.1.0.21/32", "10.1.0.31/32", "10.1.0.41/32"]
+    assert default_clients["platform_network"]["node_networks"] == []
+    assert default_clients["platform_storage"]["nfs"]["shares"][0]["clients"] == []
+
+
+@pytest.mark.parametrize("fmt", ["native", "dlws"])
+def test_no_group_variable_grows_with_the_node_count(fmt):
+    """What every host carries is the same size for 10 nodes and for 200: the inventory stays linear."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import gen_config
+
+    def sizes(count):
+        text = gen_config.FORMATS[fmt](count)
+        if fmt == "native":  # the node networks unset, as in every DLWS file
+            text = text.replace("  node_networks: [10.0.0.0/16]\n", "")
+        result = parse(text, "config.yaml" if fmt == "dlws" else "platform.yml")
+        assert result.model is not None, [str(p) for p in result.problems]
+        gv = result.model.group_vars["all"]
+        return dict((k, len(json.dumps(v, sort_keys=True))) for k, v in gv.items())
+
+    assert sizes(10) == sizes(200)
 
 
 @pytest.mark.parametrize("ha", [{}, {"ha_mode": "kube-vip", "vip": "10.1.0.100"}])
@@ -424,7 +446,7 @@ def test_dlws_config_as_users_have_it():
     assert gv["platform_storage"]["nfs"]["shares"][0] == {
         "name": "nfsshare1", "server": "atlas02", "export_path": "/mnt/local", "mount_point": "/mntdlws",
         "export_options": "rw,sync,no_subtree_check,root_squash", "clients_outside_node_networks": False,
-        "mount_options": "rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime", "clients": ["192.168.3.2/32"]}
+        "mount_options": "rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime", "clients": []}
     assert gv["platform_storage"]["nfs"]["v3"] is False
     warnings = [str(p) for p in result.problems if p.level == "warning"]
     assert any("webuiport' appears twice (lines 29 and 113)" in w for w in warnings), warnings
@@ -611,3 +633,59 @@ def test_calico_manifest_url_accepts_a_local_file(url, ok):
     config = mutate(("mirrors", "calico_operator_manifest"), url)
     bad = [p for p in run(config).errors if p.key == "mirrors.calico_operator_manifest"]
     assert (not bad) == ok
+
+
+# --- warnings repeated per node come once, with the count and the first few nodes --------------------------------
+
+
+def _dlws(count, drop_counts=True, machine_key=None):
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import gen_config
+
+    text = gen_config.generate_dlws(count)
+    if drop_counts:
+        text = text.replace("  gpu_count_per_node: 8\n", "")
+    if machine_key:
+        text = text.replace("    role: worker\n", "    role: worker\n    %s: x\n" % machine_key)
+    return text
+
+
+def test_a_warning_per_accelerator_node_is_folded_into_one_line():
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import folded, warnings
+
+    result = parse(_dlws(200, machine_key="kernel"), "config.yaml")
+    assert result.model is not None
+    each = warnings(result.problems)
+    accelerators = [p for p in each if "accelerator count is unknown" in p.message]
+    assert len(accelerators) == 157  # one per GPU/NPU node: still each a finding of its own
+    lines = folded(each)
+    assert len(lines) < 10, lines
+    (line,) = [t for t in lines if "accelerator count" in t]
+    assert line.startswith("config.yaml: 157 accelerator nodes have no accelerator count, so preflight cannot "
+                           "compare it: node-0003 (line ")
+    assert ", node-0005 (line " in line and " and 154 more. Fix: set onpremise_cluster.gpu_count_per_node" in line
+    (line,) = [t for t in lines if "machine key" in t]
+    assert line.startswith("config.yaml: machine key 'kernel' is not used, on 196 machines: machines.node-0004 "
+                           "(line ") and line.endswith("and 193 more. Fix: delete it")
+    # the node list inside the NVIDIA pin's warning is cut short too
+    (pin,) = [t for t in lines if "nvidia_repo_key_sha256" in t]
+    assert "(node-0003, node-0004, node-0005, node-0006, node-0007, node-0008 and 81 more)" in pin
+
+
+def test_a_few_repeated_warnings_stay_one_line_each():
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import (
+        FOLD_AFTER,
+        Problem,
+        folded,
+    )
+
+    def warn(n):
+        return Problem.warning("c.yaml", "nodes[%d]" % n, "node n%d is odd" % n, "fix it", line=n,
+                               fold="{count} nodes are odd", subject="n%d" % n)
+
+    other = Problem.warning("c.yaml", "x", "other", "do this")
+    few = [warn(n) for n in range(FOLD_AFTER)]
+    assert folded(few + [other]) == [str(p) for p in few + [other]]
+    many = [warn(n) for n in range(1, 1202)]
+    assert folded([other] + many) == [str(other), "c.yaml: 1,201 nodes are odd: n1 (line 1), n2 (line 2), n3 "
+                                                   "(line 3) and 1,198 more. Fix: fix it"]
