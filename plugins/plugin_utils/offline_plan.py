@@ -11,6 +11,10 @@ of the manifests the site supplies (Calico's operator, Volcano's installer, the 
 
 Control-plane images: ``kubeadm config images list`` output when the build machine has a kubeadm of
 the config's version, else ``CONTROL_PLANE_TAGS``.
+
+Why one file of ~750 lines: the plan, its release tables (control plane, Calico, Volcano), the image
+sources of the build and the check of a bundle against the plan work on one row format; the tables are
+data read together with the code that turns a release into images.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -10,6 +10,9 @@ together with what the inventory expects. The result is a list of rows
 ``fail``; :func:`build_verify_report` and the renderers turn them into the report (JSON, Markdown,
 HTML) and a one-screen console table.
 
+Why one file of ~650 lines: the judges (nodes, pods, volumes, storage classes, accelerators) and the
+report renderers share one row format and are read together when a check's wording changes.
+
 ``expected``::
 
     nodes:            {host: {node_labels, node_roles, node_accelerator, node_ip}}  (hostvars of the inventory)

@@ -7,6 +7,10 @@ Pure: no I/O and no Ansible objects. The cross-key rules (duplicate names and
 addresses, a control plane exists, NFS servers are nodes, accelerator
 consistency, NPU NIC plans, overlapping networks) live here because they need
 the whole config; single-key rules live in the schema.
+
+Why one file of ~700 lines: every cross-key rule needs the same indexes of the whole config (nodes by
+name and address, shares, NIC plans) built once here; a rule split away would rebuild them or take
+them as arguments of a private protocol.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -9,6 +9,10 @@ from it (``scripts/gen_config_doc.py``) and a unit test keeps the two in step.
 
 Pure: no I/O. ``validate(data, filename)`` returns ``(normalized, problems)``;
 ``normalized`` has every default filled in and plain dict/list types.
+
+Why one file of ~800 lines: the schema is one table (every key's type, default, legacy name and
+description) that docs/config.md is generated from; split, a key's definition and its neighbours'
+would be read in different files. The validator around it is ~150 lines.
 """
 
 from __future__ import absolute_import, division, print_function
