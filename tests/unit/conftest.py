@@ -13,6 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures")
 SOURCE = "# source:"
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
+# Helpers the tests share (tests/support/module_run.py: run a module as Ansible does).
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 
 def pytest_configure(config):

@@ -4,7 +4,6 @@ first play against a tampered backup on this machine. The other guard, when remo
 member (quorum): tests/unit/plugins/plugin_utils/test_etcd.py."""
 import hashlib
 import io
-import json
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import tarfile
 import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.archive_members import member_problems
+from module_run import run_module_file
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 K8S = (["etc/kubernetes"], ["etc/kubernetes/tmp"])
@@ -111,13 +111,7 @@ def make_tar(path, entries):
 
 
 def run_module(args, tmp_path):
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "plugins", "modules", "archive_members.py"),
-                             str(args_file)], env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert "Traceback" not in result.stderr, result.stderr
-    return json.loads(result.stdout)
+    return run_module_file("archive_members", args, tmp_path)
 
 
 def test_module_passes_a_tarball_like_backup_yml_writes(tmp_path):

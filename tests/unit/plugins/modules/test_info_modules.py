@@ -1,23 +1,15 @@
 """The accelerator info modules run as Ansible runs them, against a fake sysfs and fake vendor tools."""
 
-import json
 import os
 import stat
-import subprocess
-import sys
+from module_run import run_module_file
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 MODULES = os.path.join(ROOT, "plugins", "modules")
 
 
 def run_module(name, args, tmp_path):
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
-    result = subprocess.run([sys.executable, os.path.join(MODULES, name + ".py"), str(args_file)], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert "Traceback" not in result.stderr, result.stderr
-    return json.loads(result.stdout)
+    return run_module_file(name, args, tmp_path)
 
 
 def fake_tool(tmp_path, name, outputs, rc=0):

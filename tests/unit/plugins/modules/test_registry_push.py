@@ -5,12 +5,12 @@ import http.server
 import json
 import os
 import re
-import subprocess
 import sys
 import tarfile
 import threading
 
 import pytest
+from module_run import run_module_file
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
@@ -111,13 +111,7 @@ def push(layout, registry, tmp_path, check=False, password="secret", ref="docker
     args = {"layout": layout, "registry": registry, "tls": False, "username": "pusher", "password": password,
             "images": [{"ref": ref, "repository": "docker.io/aiplatform/hello", "tag": "1"}],
             "_ansible_check_mode": check}
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".collections"))
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "plugins", "modules", "registry_push.py"),
-                             str(args_file)], env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert "Traceback" not in result.stderr, result.stderr
-    return json.loads(result.stdout)
+    return run_module_file("registry_push", args, tmp_path)
 
 
 def test_push_then_nothing_to_do(layout, registry, tmp_path):
