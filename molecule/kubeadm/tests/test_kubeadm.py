@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(PROJECT, ".collections"))  # the collection, as molecule's Ansible sees it
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm_schema  # noqa: E402
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm_schema  # noqa: E402
 
 FIRST = "kube-cp-01"
 CONTROL_PLANE = {"kube-cp-01": "192.0.2.21", "kube-cp-02": "192.0.2.22"}
