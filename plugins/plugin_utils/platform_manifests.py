@@ -103,7 +103,12 @@ def _environment():
 
 def render(template, **context):
     """The YAML documents of ``template`` (a path under TEMPLATE_DIR) rendered with ``context``, in order."""
-    text = _environment().get_template(template).render(**context)
+    try:
+        loaded = _environment().get_template(template)
+    except jinja2.TemplateNotFound:
+        raise ValueError("the platform role's template %s is not in %s: this copy of the collection is incomplete "
+                         "(reinstall it, or restore roles/platform/templates from git)" % (template, TEMPLATE_DIR))
+    text = loaded.render(**context)
     return [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
 
 
