@@ -15,8 +15,8 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites, nfs
-from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests
+from ansible_collections.aiplatform.cluster.plugins.module_utils import config_prerequisites
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs, platform_manifests
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_problems import Problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.config_schema import (
     HAS_NETADDR,

@@ -30,7 +30,7 @@ import re
 import jinja2
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.nfs import pv_objects
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.nfs import pv_objects
 
 # The role's templates, at the same place relative to this file in a checkout and in an
 # installed collection (ansible_collections/aiplatform/cluster/{plugins,roles}).

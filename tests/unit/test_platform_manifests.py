@@ -13,7 +13,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs, offline
+from ansible_collections.aiplatform.cluster.plugins.module_utils import offline
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests as pm
 from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_config import parse
 
