@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the kubeadm role: thin wrappers over plugin_utils/kubeadm.py and kubeadm_schema.py.
+"""Filters of the kubeadm role: thin wrappers over plugin_utils/kubeadm.py and plugin_utils/kubeadm_schema.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -16,8 +16,7 @@ import yaml
 from ansible.parsing.yaml.dumper import AnsibleDumper
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
-from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm_schema
-from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm, kubeadm_schema
 
 # What the kubeadm documents need of a node's host vars (the rest of hostvars stays out of them).
 _HOST_KEYS = ("node_ip", "node_fqdn", "node_roles", "node_taints", "node_labels")

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the nfs role: thin wrappers over module_utils/nfs.py.
+"""Filters of the nfs role: thin wrappers over plugin_utils/nfs.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -12,7 +12,7 @@ __metaclass__ = type
 
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs
 
 
 def _export_lines(shares, server):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the platform role: thin wrappers over module_utils/platform_manifests.py.
+"""Filters of the platform role: thin wrappers over plugin_utils/platform_manifests.py.
 
 Each filter is documented in <filter name>.yml beside this file (ansible-doc -t filter reads it).
 """
@@ -15,7 +15,7 @@ import inspect
 
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.filter_errors import filter_errors
-from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests as pm
 
 
 def _wrap(function):

@@ -17,7 +17,7 @@ import datetime
 import json
 import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.kubeadm_schema import (
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.kubeadm_schema import (
     KUBE_PROXY_API,
     KUBEADM_GROUP,
     KUBELET_API,
@@ -28,7 +28,7 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 # The Kubernetes minors this collection deploys, oldest and newest: the one constant every check
 # reads (the inventory plugin's config check, the kubeadm filters, docs/kubeadm.md). The oldest is
 # where kubeadm's v1beta3 API starts; the newest is the last release whose kubeadm, kubelet and
-# kube-proxy types the field tables of kubeadm_schema.py were read off.
+# kube-proxy types the field tables of kubeadm_fields.py were read off.
 SUPPORTED_MINORS = ((1, 22), (1, 36))
 # kubeadm 1.31 introduced v1beta4 (and still reads v1beta3); v1beta3 is read from 1.22 on.
 _OLDEST = SUPPORTED_MINORS[0]

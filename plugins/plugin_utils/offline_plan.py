@@ -30,7 +30,7 @@ except ImportError:  # the controller (ansible-core) always has PyYAML
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import cni as cni_objects
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm as kubeadm_docs
-from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests as pm
 from ansible_collections.aiplatform.cluster.plugins.module_utils.offline import canonical_image, image_ref
 
 DEFAULT_IMAGE_REPOSITORY = kubeadm_docs.DEFAULT_IMAGE_REPOSITORY

@@ -14,7 +14,7 @@ PROJECT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(PROJECT, ".collections"))  # the collection, as molecule's Ansible sees it
 sys.path.insert(0, os.path.join(PROJECT, "tests", "support"))  # the playbook runner shared by the verifiers
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm_schema  # noqa: E402
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm_schema  # noqa: E402
 from molecule_playbook import flat as _flat, run_playbook as _apply  # noqa: E402
 
 FIRST = "kube-cp-01"

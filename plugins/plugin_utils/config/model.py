@@ -19,7 +19,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs, platform_manifests
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs, platform_manifests
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config import prerequisites as config_prerequisites
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.problems import Problem
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.schema import (

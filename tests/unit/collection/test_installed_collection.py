@@ -171,6 +171,21 @@ def test_installed_inventory_plugin_reads_a_dlws_config(installed):
         cwd=str(site), env=env)
 
 
+
+def test_installed_platform_filter_renders_the_roles_templates(installed):
+    """The platform_manifests filter renders the templates of role platform that sit beside it in the
+    installed collection (plugins/ and roles/ keep their places), through Ansible's own loader."""
+    empty = installed["base"] / "platform-filter"
+    empty.mkdir()
+    (empty / "empty.cfg").write_text("[defaults]\n")
+    env = clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed["collections"]), ANSIBLE_CONFIG=str(empty / "empty.cfg"))
+    expression = ("msg={{ ({'metrics_server': true, 'monitoring': true} | aiplatform.cluster.platform_manifests)"
+                  ".metrics_server | map(attribute='kind') | join(',') }}")
+    out = run([os.path.join(BIN, "ansible"), "localhost", "-m", "ansible.builtin.debug", "-a", expression],
+              cwd=str(empty), env=env).stdout
+    assert "ServiceAccount,ClusterRole,ClusterRole,RoleBinding,ClusterRoleBinding,ClusterRoleBinding,Service," \
+           "Deployment,APIService" in out, out
+
 def site_run(installed, name, cfg, configs, *args):
     """ansible-playbook aiplatform.cluster.<name> -i acme from an empty site directory of its own, with the
     installed collection and cfg as the only ansible.cfg (None: the one docs/install.md has users copy)."""

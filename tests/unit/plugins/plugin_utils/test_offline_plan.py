@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests as pm
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import offline_plan as op
 
@@ -231,7 +231,7 @@ def test_offline_every_image_resolves_through_the_site_registry():
     assert [p for p in found if "swr.cn-south-1.myhuaweicloud.com" in p and "registry.public" in p]
     assert not [p for p in found if "images of registry.k8s.io" in p]
     # As the inventory plugin calls it: the registries of the collection's own images are upstreams.
-    from ansible_collections.aiplatform.cluster.plugins.module_utils.platform_manifests import IMAGES
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.platform_manifests import IMAGES
     site["pull_order"] = image_pull_order(registry, {}, IMAGES.values())
     assert "swr.cn-south-1.myhuaweicloud.com" not in registry["public"]
     site["extra_images"] = []

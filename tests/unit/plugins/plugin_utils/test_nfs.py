@@ -1,7 +1,7 @@
 """NFS shares: export lines, mount options, PV/PVC objects."""
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs
 
 SHARES = [
     {"name": "data", "server": "store-01", "export_path": "/srv/data", "mount_point": "/mnt/data",

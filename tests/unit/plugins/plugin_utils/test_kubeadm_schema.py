@@ -9,7 +9,7 @@ types.go in kubernetes/kubernetes.
 import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm
-from ansible_collections.aiplatform.cluster.plugins.module_utils import kubeadm_schema as schema
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import kubeadm_schema as schema
 
 V3 = "kubeadm.k8s.io/v1beta3"
 V4 = "kubeadm.k8s.io/v1beta4"

@@ -13,8 +13,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs, offline
-from ansible_collections.aiplatform.cluster.plugins.module_utils import platform_manifests as pm
+from ansible_collections.aiplatform.cluster.plugins.module_utils import offline
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests as pm
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 
 # The minors of the clusters we install, checked against their own schemas.
@@ -996,11 +997,3 @@ def test_monitoring_is_wired_into_manifests():
     assert [key(o) for o in out["monitoring"] if o["kind"] == "Namespace"] == []
     assert ("Namespace", "", "monitoring") in [key(o) for o in out["namespaces"]]
 
-
-def test_config_file_text_without_pyyaml_is_json_yaml_reads_alike(monkeypatch):
-    data = {"global": {"scrape_interval": "30s"}, "scrape_configs": [{"job_name": "node"}]}
-    with_yaml = pm._yaml_text(data, default_flow_style=False, sort_keys=False)
-    monkeypatch.setattr(pm, "yaml", None)
-    without = pm._yaml_text(data, default_flow_style=False, sort_keys=False)
-    assert without != with_yaml
-    assert yaml.safe_load(without) == yaml.safe_load(with_yaml) == data

@@ -5,7 +5,7 @@ import copy
 import pytest
 import yaml
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import nfs
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils import nfs
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline import parse
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import node_list
 
