@@ -110,6 +110,12 @@ def _controller_file(path):
         return "absent"
 
 
+def _controller_files_part(paths):
+    """The controller_files part of the inputs: sha256 over each listed file's sha256."""
+    files = dict((p, _controller_file(p)) for p in _flat(paths))
+    return stage_inputs.sha(stage_inputs.canonical(files))
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("stage", "state", "inputs", "input_parts", "files", "probes", "controller_files",
@@ -137,17 +143,24 @@ class ActionModule(ActionBase):
             force = unreadable or not boolean(task_vars.get("aiplatform_skip_unchanged", True), strict=False)
             module_args.update(inputs=inputs, input_parts=parts, force=force)
         else:
-            if args.get("controller_files"):
-                raise AnsibleActionFail("stage_stamp: controller_files belong to the check (state=check, at the top of "
-                                        "the stage), where the inputs digest is computed; state=record does not read them")
             if not args.get("inputs"):
                 raise AnsibleActionFail("stage_stamp: state=record needs 'inputs' (the digest the check returned)")
-            module_args.update(inputs=args["inputs"], input_parts=args.get("input_parts") or {})
+            inputs, parts = args["inputs"], dict(args.get("input_parts") or {})
+            if args.get("controller_files") and "controller_files" in parts:
+                # The files the check read, as the stage left them (a certificate it issued again, a password it
+                # generated): the record must hold what the next run's check will find, or that run would not
+                # skip. Only the check lists them (controller_files: "{{ <the check>.controller_files }}" here).
+                parts["controller_files"] = _controller_files_part(args["controller_files"])
+                inputs, parts = stage_inputs.digest(parts)
+            module_args.update(inputs=inputs, input_parts=parts)
         result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))
         if "reasons" in result:
             host = task_vars.get("inventory_hostname", "")
             result["msg"] = (message(stage, host, result["reasons"]) if state == "check"
                              else "%s: recorded what stage %s left" % (host, stage))
+        if state == "check":
+            # The paths (never their content): the record reads them again (see above).
+            result["controller_files"] = _flat(args.get("controller_files"))
         if state == "check" and "current" in result and not result.get("failed"):
             # Read by the stage_summary callback (its "unchanged" column), rather than the text of msg.
             result["aiplatform_stage"] = {"stage": stage, "unchanged": bool(result["current"])}
@@ -183,14 +196,27 @@ class ActionModule(ActionBase):
                         lambda: stage_inputs.stage_facts(os.path.join(root, "roles"), stage))
         parts["facts"] = stage_inputs.sha(stage_inputs.canonical(
             stage_inputs.facts_read(reads, task_vars.get("ansible_facts"))))
-        files = dict((p, _controller_file(p)) for p in _flat(controller_files))
-        parts["controller_files"] = stage_inputs.sha(stage_inputs.canonical(files))
+        parts["controller_files"] = _controller_files_part(controller_files)
         try:
             parts["vars"], parts["hostvars"] = self.inventory_digests(task_vars.get("inventory_hostname"))
         except _NoInventory as exc:
             display.warning("stage_stamp: %s; the stage runs" % exc)
             parts["vars"] = parts["hostvars"] = UNREADABLE
         return stage_inputs.digest(parts)
+
+    def play_variables(self):
+        """What the play sets rather than the inventory: the play's vars, the role's parameters (its parents'
+        included) and the include parameters of the task's chain (include_role/include_tasks ``vars:``), raw
+        (templates unrendered), less the per-run switches. A play that passes other values to a stage (another
+        password, a service switched on) is another input: the stage runs."""
+        found = {}
+        play = self._task.get_play() if hasattr(self._task, "get_play") else None
+        found.update(play.get_vars() if play is not None else {})
+        role = getattr(self._task, "_role", None)
+        if role is not None:
+            found.update(role.get_role_params())
+        found.update(self._task.get_include_params() if hasattr(self._task, "get_include_params") else {})
+        return stage_inputs.inventory_variables(found)
 
     def inventory_digests(self, host_name):
         """sha256 of the inventory variables of this host, and of every host's (with its groups).
@@ -214,7 +240,7 @@ class ActionModule(ActionBase):
         host = inventory.get_host(host_name) if host_name else None
         if host is None:
             raise _NoInventory("host %r is not in the inventory" % host_name)
-        own = stage_inputs.sha(stage_inputs.canonical(of(host)))
+        own = stage_inputs.sha(stage_inputs.canonical({"inventory": of(host), "play": self.play_variables()}))
         hosts = sorted(inventory.get_hosts(), key=lambda h: h.name)
         # The same for every host of the run: read once per run, not once per host (N x N reads).
         every = _cached("inventory:" + ",".join(h.name for h in hosts),

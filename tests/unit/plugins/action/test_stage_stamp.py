@@ -315,7 +315,13 @@ def test_the_stages_are_stamped():
 def test_every_written_file_is_in_the_record(role):
     record = record_of(role)
     assert record, "%s: main.yml checks a stamp but no task records one" % role
-    assert "controller_files" not in record, "%s: controller_files belong to the check in main.yml" % role
+    # The record only reads again the files its check listed (as the stage left them), never lists its own.
+    assert record.get("controller_files") in (None, "{{ __%s_stamp.controller_files }}" % role), (
+        "%s: controller_files are listed by the check in main.yml; the record takes the check's" % role)
+    if (check_of(role) or {}).get("controller_files"):
+        assert record.get("controller_files") == "{{ __%s_stamp.controller_files }}" % role, (
+            "%s: the record must read the check's controller_files again, or a file the stage rewrites (a certificate "
+            "issued again) makes the next run rerun the stage" % role)
     node = [str(p) for p in record.get("files", [])]
     controller = [str(p) for p in (check_of(role) or {}).get("controller_files", [])]
     missing = []
@@ -433,9 +439,23 @@ class _Task(object):
     def get_variable_manager(self):
         return self._manager
 
+    def get_play(self):
+        return _Play(getattr(self, "play_vars", {}))
+
+    def get_include_params(self):
+        return getattr(self, "include_params", {})
+
+
+class _Play(object):
+    def __init__(self, play_vars):
+        self._vars = play_vars
+
+    def get_vars(self):
+        return dict(self._vars)
+
 
 def inputs_of(monkeypatch, tmp_path, root, stage, inventory_dir, host="n1", facts=None, extra_vars=(),
-              prepare=None, controller_files=()):
+              prepare=None, controller_files=(), play_vars=None, include_params=None):
     """(digest, parts) of ``stage`` for ``host``, as the action computes it at the top of the stage in a new run."""
     from ansible import context
     from ansible.inventory.manager import InventoryManager
@@ -457,6 +477,7 @@ def inputs_of(monkeypatch, tmp_path, root, stage, inventory_dir, host="n1", fact
         prepare(manager)
     act = action.ActionModule.__new__(action.ActionModule)
     act._task, act._loader = _Task(manager), loader
+    act._task.play_vars, act._task.include_params = play_vars or {}, include_params or {}
     run = tmp_path / ("run-%d" % next(_RUNS))  # each call is another run: its own local temporary directory
     run.mkdir()
     monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(run))
@@ -592,3 +613,23 @@ def test_flat_lists_of_the_record():
     from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as action
 
     assert action._flat(["/a", ["/b", ["/c"]], "", None, "/d"]) == ["/a", "/b", "/c", "/d"]
+
+
+def test_what_the_play_sets_is_an_input_too(tmp_path, monkeypatch):
+    """A play's vars and an include's vars reach the stage like inventory variables (molecule registry's side
+    effect converges the registry again with another password in the play's vars): another value reruns it; the
+    same play gives the same digest; the per-run switches do not count."""
+    root = copy_collection(tmp_path / "copy")
+    inventory = write_inventory(tmp_path / "inventory")
+    password = {"platform_registry": {"local": {"password": "one"}}}
+    base = inputs_of(monkeypatch, tmp_path, root, "registry", inventory, play_vars=password)
+    assert inputs_of(monkeypatch, tmp_path, root, "registry", inventory, play_vars=password)[0] == base[0]
+    other = inputs_of(monkeypatch, tmp_path, root, "registry", inventory,
+                      play_vars={"platform_registry": {"local": {"password": "two"}}})
+    assert moved_parts(base, other) == ["vars"]
+    included = inputs_of(monkeypatch, tmp_path, root, "registry", inventory, play_vars=password,
+                         include_params={"registry_port": 5001})
+    assert moved_parts(base, included) == ["vars"]
+    switch = inputs_of(monkeypatch, tmp_path, root, "registry", inventory,
+                       play_vars=dict(password, aiplatform_skip_unchanged=False))
+    assert switch[0] == base[0]
