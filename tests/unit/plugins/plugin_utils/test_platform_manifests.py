@@ -21,16 +21,7 @@ from ansible_collections.aiplatform.cluster.plugins.plugin_utils.config.pipeline
 # The minors of the clusters we install, checked against their own schemas.
 K8S_VERSIONS = ("1.28", "1.30", "1.31")
 
-SHARES = [
-    {"name": "data", "server": "store-01", "export_path": "/srv/data", "mount_point": "/mnt/data",
-     "mount_options": "rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime"},
-    {"name": "models.v2", "server": "cp-01", "export_path": "/srv/models", "mount_point": "/mnt/models",
-     "mount_options": "ro,_netdev"},
-]
-ADDRESSES = {"store-01": "10.1.0.41", "cp-01": "10.1.0.11"}
-
-ALL_ON = {"nvidia_device_plugin": True, "ascend_device_plugin": True, "nfs_storage": True,
-          "metrics_server": True, "monitoring": True, "volcano": True}
+from platform_sites import ADDRESSES, ALL_ON, SHARES  # noqa: E402
 
 # The site's own NPU exporter image (Huawei's is not pinned here; the site supplies it).
 NPU_IMAGE = "registry.example.com/ascend/npu-exporter:v26.0.0"

@@ -15,20 +15,13 @@ import pytest
 
 if __name__ == "__main__":  # the update command above: the collection on the path as conftest.py puts it
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", ".collections"))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "support"))
 
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils import platform_manifests as pm  # noqa: E402
 
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "platform_manifests", "golden.json")
 
-SHARES = [
-    {"name": "data", "server": "store-01", "export_path": "/srv/data", "mount_point": "/mnt/data",
-     "mount_options": "rw,hard,nfsvers=4.1,timeo=600,retrans=2,noatime"},
-    {"name": "models.v2", "server": "cp-01", "export_path": "/srv/models", "mount_point": "/mnt/models",
-     "mount_options": "ro,_netdev"},
-]
-ADDRESSES = {"store-01": "10.1.0.41", "cp-01": "10.1.0.11"}
-ALL_ON = {"nvidia_device_plugin": True, "ascend_device_plugin": True, "nfs_storage": True,
-          "metrics_server": True, "monitoring": True, "volcano": True}
+from platform_sites import ADDRESSES, ALL_ON, SHARES  # noqa: E402
 
 # Together these take every branch of the templates: each service on and off, GPU and NPU nodes,
 # the NPU exporter with and without its image, both container runtimes, Volcano on and off, a
