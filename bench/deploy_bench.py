@@ -52,7 +52,9 @@ OSES = ("debian12", "ubuntu2204", "ubuntu2404")
 NPU_OS = "ubuntu2204"
 WORKERS = ("gpu", "npu", "cpu")  # the workers' kinds, in turn
 KUBERNETES_VERSION = "1.31.4"  # as inventories/lab/config.yaml
-FIRST_SUBNET = 230  # lab of the i-th size: 172.31.(230 + i).0/24 (the offline bench uses 226-227, make lab 240)
+# Lab of the i-th size: 172.31.(230 + i).0/24 (the offline bench uses 226-227, make lab 240). Two benches run side
+# by side (one per git worktree) need labs on different subnets: AIPLATFORM_BENCH_SUBNET=233 starts there.
+FIRST_SUBNET = int(os.environ.get("AIPLATFORM_BENCH_SUBNET") or 230)
 RERUN_SHARE = 3  # target: rerun wall time at most 1/3 of the first run
 SCALE_FROM, SCALE_TO, SCALE_MAX = 1, 20, 2.0  # target: first run at 20 nodes < 2x the first run at 1 node
 REUSE_ENV = "AIPLATFORM_BENCH_REUSE"
