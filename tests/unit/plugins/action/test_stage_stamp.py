@@ -202,12 +202,12 @@ WRITERS = {
     "copy": "dest", "template": "dest", "file": "path", "lineinfile": "path", "blockinfile": "path",
     "replace": "path", "get_url": "dest", "unarchive": "dest", "sysctl": "sysctl_file", "mount": "path",
     "htpasswd": "path", "openssl_privatekey": "path", "x509_certificate": "path", "openssl_csr": "path",
-    "data_dir": "path",
+    "data_dir": "path", "file_tree": "path",
 }
 # Paths a task writes that the record covers in another form, with the reason (reviewed by hand).
 COVERED_OTHERWISE = {
     ("nfs", "{{ item.export_path }}"): "__nfs_stamp_dirs: export_path of every share this node serves",
-    ("nfs", "{{ item.0.export_path }}/{{ item.1 }}"): "__nfs_stamp_dirs: default folders of those shares",
+    ("nfs", "{{ item.export_path }}/**"): "__nfs_stamp_dirs: default folders of those shares (file_tree)",
     ("nfs", "{{ item.item.mount_point }}"): "__nfs_stamp_dirs: mount_point of every share",
     ("nfs", "{{ item.mount_point }}"): "__nfs_stamp_dirs, and the nfs lines of /etc/fstab and /proc/mounts (probes)",
     ("ascend_runtime", "/root/{{ ascend_runtime_package | basename }}"):
@@ -288,6 +288,18 @@ def written_paths(role):
             if path is None:
                 continue
             local = task.get("delegate_to") == "localhost"
+            if kind == "file_tree":
+                # the directory (when the task manages it) and each entry; entries worked out by an expression:
+                # everything under the directory
+                entries = args.get("entries")
+                if args.get("mode"):
+                    yield name, task.get("name"), str(path), local
+                if isinstance(entries, list):
+                    for entry in entries:
+                        yield name, task.get("name"), "%s/%s" % (path, entry["name"]), local
+                else:
+                    yield name, task.get("name"), "%s/**" % path, local
+                continue
             loop = task.get("loop")
             # a literal loop over paths (or dicts of them): each item is a path the task writes
             field = _LOOP_PATH.match(str(path).strip())
