@@ -179,15 +179,17 @@ def read_bytes(path):
         return None
 
 
-def write_atomically(module, path, data):
+def write_atomically(module, path, data, args):
+    """A temporary file in the same directory, given its owner, group and mode first, then renamed over ``path``:
+    the file never shows other content, nor this content with other permissions (a key written 0600 is never
+    readable by others, not even for a moment)."""
     directory = os.path.dirname(path)
     handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        # Private until its attributes are set after the move.
-        os.chmod(temp, 0o600)
-        module.atomic_move(temp, path, unsafe_writes=False)
+        module.set_fs_attributes_if_different(dict(args, path=temp), True)
+        os.rename(temp, path)
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
@@ -223,7 +225,7 @@ def apply_entry(module, base, entry, diffs):
                           after=entry["content"]))
         if module.check_mode:
             return True
-        write_atomically(module, path, data)
+        write_atomically(module, path, data, args)
     return module.set_fs_attributes_if_different(args, changed)
 
 
