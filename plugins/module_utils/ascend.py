@@ -23,6 +23,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.tool_failures i
     classify_failure,
     not_installed_rule,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.vendor_tool import Command, VendorTool
 
 HUAWEI_VENDOR = "0x19e5"
 # PCI device ids of Ascend chips.
@@ -334,6 +335,13 @@ NPU_SMI_FAILURES = ToolFailures(
 # What a hung npu-smi usually means, for the "did not answer" problem.
 TIMEOUT_HINT = ("the Ascend driver may be stuck or an NPU may have failed; see `dmesg` and the device logs under "
                 "/var/log/npu")
+
+# How ascend_npu_info finds and runs npu-smi (vendor_tool reads them).
+NPU_SMI = VendorTool(failures=NPU_SMI_FAILURES, opt_dirs=("/usr/local/bin", "/usr/local/sbin"), hint=TIMEOUT_HINT)
+NPU_SMI_INFO = Command(args=("info",), label="npu-smi info", parse=parse_npu_smi_info, errors=AscendParseError,
+                       unreadable="{label}: {error}")
+NPU_SMI_LIST = Command(args=("info", "-l"), label="npu-smi info -l", parse=parse_npu_smi_list, errors=AscendParseError,
+                       unreadable="{label}: {error}")
 
 
 def classify_npu_smi_failure(stdout, stderr, rc):

@@ -22,6 +22,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.tool_failures i
     classify_failure,
     not_installed_rule,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.vendor_tool import Command, VendorTool
 
 try:  # defusedxml refuses entity and DTD tricks outright; the standard parser is the fallback
     from defusedxml import ElementTree as ET
@@ -178,6 +179,11 @@ NVIDIA_SMI_FAILURES = ToolFailures(
 
 # What a hung nvidia-smi usually means, for the "did not answer" problem.
 TIMEOUT_HINT = "a GPU may have fallen off the bus or the driver is stuck; see `dmesg` (Xid errors)"
+
+# How nvidia_gpu_info finds and runs nvidia-smi (vendor_tool reads both).
+NVIDIA_SMI = VendorTool(failures=NVIDIA_SMI_FAILURES, opt_dirs=("/usr/bin",), hint=TIMEOUT_HINT)
+NVIDIA_SMI_XML = Command(args=("-q", "-x"), label="nvidia-smi", parse=parse_nvidia_smi_xml, errors=NvidiaParseError,
+                         unreadable="{error}")
 
 
 def classify_nvidia_smi_failure(stdout, stderr, rc):

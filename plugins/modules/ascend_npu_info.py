@@ -116,14 +116,13 @@ ascend:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command, vendor_tool
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
-    TIMEOUT_HINT,
+    NPU_SMI,
+    NPU_SMI_INFO,
+    NPU_SMI_LIST,
     AscendParseError,
-    classify_npu_smi_failure,
     parse_install_info,
-    parse_npu_smi_info,
-    parse_npu_smi_list,
     parse_version_info,
     pci_npus,
     summarize,
@@ -142,7 +141,7 @@ def main():
         supports_check_mode=True,
     )
     problems = []
-    install = driver = firmware = smi = smi_list = smi_error = None
+    install = driver = firmware = None
     text = read_text(module.params["install_info_path"])
     if text is None:
         problems.append("%s not found: the Ascend driver package is not installed" % module.params["install_info_path"])
@@ -167,32 +166,16 @@ def main():
                 driver = parsed
             else:
                 firmware = parsed
-    binary = module.params["npu_smi"] or module.get_bin_path("npu-smi", opt_dirs=["/usr/local/bin", "/usr/local/sbin"])
-    if not binary:
-        smi_error = "npu-smi is not installed"
-    elif not os.access(binary, os.X_OK):
-        smi_error = "npu-smi not found at %s" % binary
-    else:
+    smi = smi_list = None
+    binary, smi_error = vendor_tool.find(NPU_SMI, module.params["npu_smi"], module.get_bin_path)
+    if binary:
         timeout = module.params["timeout"]
-        rc, out, err, timed_out = timed_command.run([binary, "info"], timeout=timeout)
-        if timed_out:
-            smi_error = timed_command.did_not_answer("npu-smi info", timeout, TIMEOUT_HINT)
-        elif rc == 0:
-            try:
-                smi = parse_npu_smi_info(out)
-            except AscendParseError as exc:
-                smi_error = "npu-smi info: %s" % exc
-        else:
-            smi_error = classify_npu_smi_failure(out, err, rc)
+        smi, smi_error, _kind = vendor_tool.run(binary, NPU_SMI, NPU_SMI_INFO, timeout)
         if smi is not None:
-            rc, out, err, timed_out = timed_command.run([binary, "info", "-l"], timeout=timeout)
-            if timed_out:
-                problems.append(timed_command.did_not_answer("npu-smi info -l", timeout, TIMEOUT_HINT))
-            elif rc == 0:
-                try:
-                    smi_list = parse_npu_smi_list(out)
-                except AscendParseError as exc:
-                    problems.append("npu-smi info -l: %s" % exc)
+            # The NPU count; a failed run is no problem of its own (the count then comes from npu-smi info).
+            smi_list, problem, kind = vendor_tool.run(binary, NPU_SMI, NPU_SMI_LIST, timeout)
+            if kind in (vendor_tool.TIMED_OUT, vendor_tool.UNREADABLE):
+                problems.append(problem)
     result = summarize(install, driver, firmware, smi, smi_list, smi_error, pci_npus(read_pci_devices(
         module.params["sysfs_root"])), problems)
     module.exit_json(changed=False, ascend=result)

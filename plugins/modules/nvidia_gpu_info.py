@@ -94,13 +94,12 @@ nvidia:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command, vendor_tool
 from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
-    TIMEOUT_HINT,
+    NVIDIA_SMI,
+    NVIDIA_SMI_XML,
     NvidiaParseError,
-    classify_nvidia_smi_failure,
     count_pci_devices,
-    parse_nvidia_smi_xml,
     parse_proc_version,
     parse_sys_module_version,
     summarize,
@@ -129,24 +128,10 @@ def main():
         supports_check_mode=True,
     )
     root = module.params["sysfs_root"]
-    smi = smi_error = sys_version = proc = None
-    binary = module.params["nvidia_smi"] or module.get_bin_path("nvidia-smi", opt_dirs=["/usr/bin"])
-    if not binary:
-        smi_error = "nvidia-smi is not installed"
-    elif not os.access(binary, os.X_OK):
-        smi_error = "nvidia-smi not found at %s" % binary
-    else:
-        timeout = module.params["timeout"]
-        rc, out, err, timed_out = timed_command.run([binary, "-q", "-x"], timeout=timeout)
-        if timed_out:
-            smi_error = timed_command.did_not_answer("nvidia-smi", timeout, TIMEOUT_HINT)
-        elif rc == 0:
-            try:
-                smi = parse_nvidia_smi_xml(out)
-            except NvidiaParseError as exc:
-                smi_error = str(exc)
-        else:
-            smi_error = classify_nvidia_smi_failure(out, err, rc)
+    smi = None
+    binary, smi_error = vendor_tool.find(NVIDIA_SMI, module.params["nvidia_smi"], module.get_bin_path)
+    if binary:
+        smi, smi_error, _kind = vendor_tool.run(binary, NVIDIA_SMI, NVIDIA_SMI_XML, module.params["timeout"])
     sys_version = _parsed(os.path.join(root, "sys", "module", "nvidia", "version"), parse_sys_module_version)
     proc = _parsed(os.path.join(root, "proc", "driver", "nvidia", "version"), parse_proc_version)
     pci_count = count_pci_devices(read_pci_devices(root))

@@ -3,6 +3,8 @@ import json
 import time
 import tomllib
 
+import pytest
+
 
 def loaded_runtimes(host):
     """The CRI runtime section of what containerd itself loaded (`containerd config dump`):
@@ -60,27 +62,19 @@ def _hanging_tool(host, path):
     assert host.run("printf '#!/bin/sh\\nsleep 300\\n' > %s && chmod 0755 %s" % (path, path)).rc == 0
 
 
-def test_hung_nvidia_smi_is_a_problem_within_the_timeout(host):
-    if host.backend.get_hostname() != "acc-gpu-01":
+@pytest.mark.parametrize("node, module, option, result, problem", [
+    ("acc-gpu-01", "nvidia_gpu_info", "nvidia_smi", "nvidia",
+     "nvidia-smi did not answer within 3 s: a GPU may have fallen off the bus"),
+    ("acc-npu-01", "ascend_npu_info", "npu_smi", "ascend", "npu-smi info did not answer within 3 s"),
+])
+def test_hung_vendor_tool_is_a_problem_within_the_timeout(host, node, module, option, result, problem):
+    if host.backend.get_hostname() != node:
         return
-    _hanging_tool(host, "/usr/local/bin/hung-nvidia-smi")
+    tool = "/usr/local/bin/hung-" + option.replace("_", "-")
+    _hanging_tool(host, tool)
     started = time.monotonic()
-    result = host.ansible("aiplatform.cluster.nvidia_gpu_info", "nvidia_smi=/usr/local/bin/hung-nvidia-smi timeout=3",
-                          check=False)
+    answer = host.ansible("aiplatform.cluster." + module, "%s=%s timeout=3" % (option, tool), check=False)
     assert time.monotonic() - started < 60
-    assert result["nvidia"]["problems"][0].startswith(
-        "nvidia-smi did not answer within 3 s: a GPU may have fallen off the bus")
-    # nothing of the stand-in is left running on the node ([i]: the pattern must not match pgrep's own shell)
-    assert host.run("pgrep -f hung-nvidia-sm[i]").rc != 0
-
-
-def test_hung_npu_smi_is_a_problem_within_the_timeout(host):
-    if host.backend.get_hostname() != "acc-npu-01":
-        return
-    _hanging_tool(host, "/usr/local/bin/hung-npu-smi")
-    started = time.monotonic()
-    result = host.ansible("aiplatform.cluster.ascend_npu_info", "npu_smi=/usr/local/bin/hung-npu-smi timeout=3",
-                          check=False)
-    assert time.monotonic() - started < 60
-    assert any(p.startswith("npu-smi info did not answer within 3 s") for p in result["ascend"]["problems"])
-    assert host.run("pgrep -f hung-npu-sm[i]").rc != 0
+    assert any(p.startswith(problem) for p in answer[result]["problems"]), answer[result]["problems"]
+    # nothing of the stand-in is left running on the node ([x]: the pattern must not match pgrep's own shell)
+    assert host.run("pgrep -f %s[%s]" % (tool[:-1], tool[-1])).rc != 0

@@ -30,6 +30,15 @@ def fake_pci(root, devices):
         (path / "class").write_text(klass + "\n")
 
 
+def fake_ascend_install(tmp_path, fixture_text, driver_fixture):
+    """An Ascend install path with ``driver_fixture`` as driver/version.info and the 7.1 firmware's."""
+    install = tmp_path / "Ascend"
+    for kind, name in (("driver", driver_fixture), ("firmware", "firmware_version_info_7.1.txt")):
+        (install / kind).mkdir(parents=True)
+        (install / kind / "version.info").write_text(fixture_text("ascend", name))
+    return install
+
+
 def test_nvidia_gpus_on_the_bus_without_driver(tmp_path):
     fake_pci(tmp_path, [("0x10de", "0x2330", "0x030200")] * 8 + [("0x8086", "0x0d57", "0x060000")])
     result = run_module("nvidia_gpu_info", {"sysfs_root": str(tmp_path), "nvidia_smi": str(tmp_path / "none")},
@@ -122,11 +131,7 @@ def test_ascend_without_driver(tmp_path):
 
 def test_ascend_installed(tmp_path, fixture_text):
     fake_pci(tmp_path, [("0x19e5", "0xd801", "0x120000")] * 4)
-    install = tmp_path / "Ascend"
-    (install / "driver").mkdir(parents=True)
-    (install / "firmware").mkdir()
-    (install / "driver" / "version.info").write_text(fixture_text("ascend", "version_info_23.0.7.txt"))
-    (install / "firmware" / "version.info").write_text(fixture_text("ascend", "firmware_version_info_7.1.txt"))
+    install = fake_ascend_install(tmp_path, fixture_text, "version_info_23.0.7.txt")
     info = tmp_path / "ascend_install.info"
     info.write_text("Driver_Install_Path_Param=%s\n" % install)
     smi = fake_tool(tmp_path, "npu-smi", {"info": fixture_text("ascend", "npu_smi_25.2.0_910_phyid.txt"),
@@ -144,11 +149,7 @@ def test_ascend_installed(tmp_path, fixture_text):
 def test_ascend_8x_910_host_from_real_files(tmp_path, fixture_text):
     """install.info, version.info files and npu-smi output of real hosts (see the fixtures' sources)."""
     fake_pci(tmp_path, [("0x19e5", "0xd801", "0x120000")] * 8 + [("0x19e5", "0x1822", "0x020000")])
-    install = tmp_path / "Ascend"
-    (install / "driver").mkdir(parents=True)
-    (install / "firmware").mkdir()
-    (install / "driver" / "version.info").write_text(fixture_text("ascend", "version_info_24.1.rc3.txt"))
-    (install / "firmware" / "version.info").write_text(fixture_text("ascend", "firmware_version_info_7.1.txt"))
+    install = fake_ascend_install(tmp_path, fixture_text, "version_info_24.1.rc3.txt")
     info = tmp_path / "ascend_install.info"
     info.write_text(fixture_text("ascend", "ascend_install_info.txt").replace("/usr/local/Ascend", str(install)))
     smi_out = fixture_text("ascend", "npu_smi_24.1.0_910B_8x_hugepages.txt")
