@@ -29,7 +29,7 @@ test: reset-results
 # The virtual environment, rebuilt only when a requirement file changed (stamp file).
 venv: $(STAMP)
 	@$(STAGE) venv true
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-mitogen.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip -c constraints.txt
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
