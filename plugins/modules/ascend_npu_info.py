@@ -113,22 +113,9 @@ ascend:
       elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
-from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
-    TIMEOUT_HINT,
-    AscendParseError,
-    classify_npu_smi_failure,
-    parse_install_info,
-    parse_npu_smi_info,
-    parse_npu_smi_list,
-    parse_version_info,
-    pci_npus,
-    summarize,
-)
-from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
+from ansible_collections.aiplatform.cluster.plugins.module_utils.accelerator_info import NPU_SMI_DIRS, read_ascend
 
 
 def main():
@@ -141,61 +128,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    problems = []
-    install = driver = firmware = smi = smi_list = smi_error = None
-    text = read_text(module.params["install_info_path"])
-    if text is None:
-        problems.append("%s not found: the Ascend driver package is not installed" % module.params["install_info_path"])
-    else:
-        try:
-            install = parse_install_info(text)
-        except AscendParseError as exc:
-            problems.append(str(exc))
-    if install:
-        for kind in ("driver", "firmware"):
-            path = os.path.join(install["install_path"], kind, "version.info")
-            content = read_text(path)
-            if content is None:
-                problems.append("%s not found" % path)
-                continue
-            try:
-                parsed = parse_version_info(content)
-            except AscendParseError as exc:
-                problems.append("%s: %s" % (path, exc))
-                continue
-            if kind == "driver":
-                driver = parsed
-            else:
-                firmware = parsed
-    binary = module.params["npu_smi"] or module.get_bin_path("npu-smi", opt_dirs=["/usr/local/bin", "/usr/local/sbin"])
-    if not binary:
-        smi_error = "npu-smi is not installed"
-    elif not os.access(binary, os.X_OK):
-        smi_error = "npu-smi not found at %s" % binary
-    else:
-        timeout = module.params["timeout"]
-        rc, out, err, timed_out = timed_command.run([binary, "info"], timeout=timeout)
-        if timed_out:
-            smi_error = timed_command.did_not_answer("npu-smi info", timeout, TIMEOUT_HINT)
-        elif rc == 0:
-            try:
-                smi = parse_npu_smi_info(out)
-            except AscendParseError as exc:
-                smi_error = "npu-smi info: %s" % exc
-        else:
-            smi_error = classify_npu_smi_failure(out, err, rc)
-        if smi is not None:
-            rc, out, err, timed_out = timed_command.run([binary, "info", "-l"], timeout=timeout)
-            if timed_out:
-                problems.append(timed_command.did_not_answer("npu-smi info -l", timeout, TIMEOUT_HINT))
-            elif rc == 0:
-                try:
-                    smi_list = parse_npu_smi_list(out)
-                except AscendParseError as exc:
-                    problems.append("npu-smi info -l: %s" % exc)
-    result = summarize(install, driver, firmware, smi, smi_list, smi_error, pci_npus(read_pci_devices(
-        module.params["sysfs_root"])), problems)
-    module.exit_json(changed=False, ascend=result)
+    binary = module.params["npu_smi"] or module.get_bin_path("npu-smi", opt_dirs=NPU_SMI_DIRS)
+    module.exit_json(changed=False, ascend=read_ascend(binary, module.params["sysfs_root"], module.params["timeout"],
+                                                       module.params["install_info_path"]))
 
 
 if __name__ == "__main__":

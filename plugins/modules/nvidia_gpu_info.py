@@ -91,32 +91,9 @@ nvidia:
       elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
-from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
-    TIMEOUT_HINT,
-    NvidiaParseError,
-    classify_nvidia_smi_failure,
-    count_pci_devices,
-    parse_nvidia_smi_xml,
-    parse_proc_version,
-    parse_sys_module_version,
-    summarize,
-)
-from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
-
-
-def _parsed(path, parser):
-    """``parser`` applied to the file at ``path``; None when it is missing or unreadable."""
-    text = read_text(path)
-    if text is None:
-        return None
-    try:
-        return parser(text)
-    except NvidiaParseError:
-        return None
+from ansible_collections.aiplatform.cluster.plugins.module_utils.accelerator_info import NVIDIA_SMI_DIRS, read_nvidia
 
 
 def main():
@@ -128,29 +105,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    root = module.params["sysfs_root"]
-    smi = smi_error = sys_version = proc = None
-    binary = module.params["nvidia_smi"] or module.get_bin_path("nvidia-smi", opt_dirs=["/usr/bin"])
-    if not binary:
-        smi_error = "nvidia-smi is not installed"
-    elif not os.access(binary, os.X_OK):
-        smi_error = "nvidia-smi not found at %s" % binary
-    else:
-        timeout = module.params["timeout"]
-        rc, out, err, timed_out = timed_command.run([binary, "-q", "-x"], timeout=timeout)
-        if timed_out:
-            smi_error = timed_command.did_not_answer("nvidia-smi", timeout, TIMEOUT_HINT)
-        elif rc == 0:
-            try:
-                smi = parse_nvidia_smi_xml(out)
-            except NvidiaParseError as exc:
-                smi_error = str(exc)
-        else:
-            smi_error = classify_nvidia_smi_failure(out, err, rc)
-    sys_version = _parsed(os.path.join(root, "sys", "module", "nvidia", "version"), parse_sys_module_version)
-    proc = _parsed(os.path.join(root, "proc", "driver", "nvidia", "version"), parse_proc_version)
-    pci_count = count_pci_devices(read_pci_devices(root))
-    module.exit_json(changed=False, nvidia=summarize(smi, smi_error, sys_version, proc, pci_count))
+    binary = module.params["nvidia_smi"] or module.get_bin_path("nvidia-smi", opt_dirs=NVIDIA_SMI_DIRS)
+    module.exit_json(changed=False, nvidia=read_nvidia(binary, module.params["sysfs_root"], module.params["timeout"]))
 
 
 if __name__ == "__main__":
