@@ -113,21 +113,9 @@ ascend:
       elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command, vendor_tool
-from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import (
-    NPU_SMI,
-    NPU_SMI_INFO,
-    NPU_SMI_LIST,
-    AscendParseError,
-    parse_install_info,
-    parse_version_info,
-    pci_npus,
-    summarize,
-)
-from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
+from ansible_collections.aiplatform.cluster.plugins.module_utils.accelerator_info import read_ascend
 
 
 def main():
@@ -140,45 +128,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    problems = []
-    install = driver = firmware = None
-    text = read_text(module.params["install_info_path"])
-    if text is None:
-        problems.append("%s not found: the Ascend driver package is not installed" % module.params["install_info_path"])
-    else:
-        try:
-            install = parse_install_info(text)
-        except AscendParseError as exc:
-            problems.append(str(exc))
-    if install:
-        for kind in ("driver", "firmware"):
-            path = os.path.join(install["install_path"], kind, "version.info")
-            content = read_text(path)
-            if content is None:
-                problems.append("%s not found" % path)
-                continue
-            try:
-                parsed = parse_version_info(content)
-            except AscendParseError as exc:
-                problems.append("%s: %s" % (path, exc))
-                continue
-            if kind == "driver":
-                driver = parsed
-            else:
-                firmware = parsed
-    smi = smi_list = None
-    binary, smi_error = vendor_tool.find(NPU_SMI, module.params["npu_smi"], module.get_bin_path)
-    if binary:
-        timeout = module.params["timeout"]
-        smi, smi_error, _kind = vendor_tool.run(binary, NPU_SMI, NPU_SMI_INFO, timeout)
-        if smi is not None:
-            # The NPU count; a failed run is no problem of its own (the count then comes from npu-smi info).
-            smi_list, problem, kind = vendor_tool.run(binary, NPU_SMI, NPU_SMI_LIST, timeout)
-            if kind in (vendor_tool.TIMED_OUT, vendor_tool.UNREADABLE):
-                problems.append(problem)
-    result = summarize(install, driver, firmware, smi, smi_list, smi_error, pci_npus(read_pci_devices(
-        module.params["sysfs_root"])), problems)
-    module.exit_json(changed=False, ascend=result)
+    module.exit_json(changed=False, ascend=read_ascend(module.get_bin_path, module.params["npu_smi"],
+                                                       module.params["sysfs_root"], module.params["timeout"],
+                                                       module.params["install_info_path"]))
 
 
 if __name__ == "__main__":

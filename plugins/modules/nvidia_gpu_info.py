@@ -91,31 +91,9 @@ nvidia:
       elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command, vendor_tool
-from ansible_collections.aiplatform.cluster.plugins.module_utils.nvidia import (
-    NVIDIA_SMI,
-    NVIDIA_SMI_XML,
-    NvidiaParseError,
-    count_pci_devices,
-    parse_proc_version,
-    parse_sys_module_version,
-    summarize,
-)
-from ansible_collections.aiplatform.cluster.plugins.module_utils.pci import read_pci_devices, read_text
-
-
-def _parsed(path, parser):
-    """``parser`` applied to the file at ``path``; None when it is missing or unreadable."""
-    text = read_text(path)
-    if text is None:
-        return None
-    try:
-        return parser(text)
-    except NvidiaParseError:
-        return None
+from ansible_collections.aiplatform.cluster.plugins.module_utils import timed_command
+from ansible_collections.aiplatform.cluster.plugins.module_utils.accelerator_info import read_nvidia
 
 
 def main():
@@ -127,15 +105,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    root = module.params["sysfs_root"]
-    smi = None
-    binary, smi_error = vendor_tool.find(NVIDIA_SMI, module.params["nvidia_smi"], module.get_bin_path)
-    if binary:
-        smi, smi_error, _kind = vendor_tool.run(binary, NVIDIA_SMI, NVIDIA_SMI_XML, module.params["timeout"])
-    sys_version = _parsed(os.path.join(root, "sys", "module", "nvidia", "version"), parse_sys_module_version)
-    proc = _parsed(os.path.join(root, "proc", "driver", "nvidia", "version"), parse_proc_version)
-    pci_count = count_pci_devices(read_pci_devices(root))
-    module.exit_json(changed=False, nvidia=summarize(smi, smi_error, sys_version, proc, pci_count))
+    module.exit_json(changed=False, nvidia=read_nvidia(module.get_bin_path, module.params["nvidia_smi"],
+                                                       module.params["sysfs_root"], module.params["timeout"]))
 
 
 if __name__ == "__main__":

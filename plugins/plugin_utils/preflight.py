@@ -3,9 +3,13 @@
 # Apache License 2.0 (see LICENSE)
 """Preflight: judge what was probed on a node against the platform's requirements.
 
-Pure functions. The ``preflight`` role gathers a *probe* per node (facts,
-driver module results, listening ports, connectivity results) without changing
-anything; :func:`evaluate_node` turns one probe into check results; the report
+Over 600 lines: the checks, the judge that runs them over every node once and the three renderers of the
+one readiness report are read together (a column, its check and its words in the report).
+
+Pure functions. The ``preflight`` role reads a *probe* per node in one module call (``node_probe``: facts,
+drivers, listening ports, connectivity to the peers :func:`peers` lists once for all nodes) without
+changing anything; :func:`judge` turns every node's probe into check results once, on the control
+machine (:func:`evaluate_node` per node, :func:`unreachable` for a node that did not answer); the report
 renderers turn all of them into the readiness report (JSON, Markdown, HTML).
 
 A check result is ``{"check", "status", "detail", "fix"}`` with status
@@ -24,7 +28,14 @@ except ImportError:  # pragma: no cover - Python 2 controller is not supported
     from cgi import escape as _html_escape
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.ascend import installer_arch
-from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import port_table
+# The node-side parsers of the probe (module node_probe), also this module's (the filters df_free_gb and
+# listening_ports): one copy, on the node's side of the layers.
+from ansible_collections.aiplatform.cluster.plugins.module_utils.node_probe import (  # noqa: F401 - re-exported
+    KUBERNETES_PACKAGES,
+    parse_df_free_gb,
+    parse_listening_ports,
+)
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.cluster_ports import peer_ports, port_table
 from ansible_collections.aiplatform.cluster.plugins.plugin_utils.driver_version import (
     DriverVersionError,
     driver_at_least,
@@ -199,7 +210,6 @@ def evaluate_node(node, probe, requirements, cluster=None):  # noqa: C901 - one 
 
 
 APT_FAMILY = "Debian"  # Ansible's os_family of Debian and Ubuntu
-KUBERNETES_PACKAGES = ("kubeadm", "kubelet", "kubectl", "cri-tools")
 
 
 def installer_mismatch(node, arch):
@@ -395,31 +405,6 @@ def _reachable(host, outcomes):
     return result("reachable", FAIL, detail, fix)
 
 
-def parse_df_free_gb(text):
-    """Free GiB from ``df -Pk <path>`` (POSIX format: the 4th field of the last line, in KiB)."""
-    lines = [line for line in str(text or "").splitlines() if line.strip()]
-    if len(lines) < 2:
-        return 0.0
-    fields = lines[-1].split()
-    if len(fields) < 4 or not fields[3].isdigit():
-        return 0.0
-    return round(int(fields[3]) / 1048576.0, 1)
-
-
-def parse_listening_ports(text):
-    """TCP ports in LISTEN state from ``ss -Htln`` output (IPv4 and IPv6)."""
-    ports = set()
-    for line in str(text or "").splitlines():
-        fields = line.split()
-        if len(fields) < 4:
-            continue
-        local = fields[3]
-        port = local.rsplit(":", 1)[-1]
-        if port.isdigit():
-            ports.add(int(port))
-    return sorted(ports)
-
-
 def build_report(cluster_name, nodes, downgrade=False, generated=None, collection_version=None, config_file=None):
     """The readiness report: ``nodes`` maps host -> list of check results; the header (plugin_utils/report_header.py)
     says when, by which collection version and from which config."""
@@ -525,3 +510,124 @@ def render_html(report):
         out.append('<tr><th class="%s">%s</th>%s</tr>' % (row["status"], e(row["host"]), "".join(cells)))
     out.append("</table></body></html>")
     return "\n".join(out) + "\n"
+
+
+# --- on the control machine, once per run: the peer list, the judge over every node ------------------------
+
+def peers(hostvars, hosts, ports=True):
+    """What the connectivity probe needs of each node of ``hosts``, computed once for all of them: inventory
+    name (``host``: the probing node skips its own entry), name, configured address, SSH port and (``ports``) the
+    TCP ports the cluster needs open towards it (plugin_utils/cluster_ports.py). One look-up per node: linear."""
+    out = []
+    for host in hosts:
+        hv = hostvars[host]
+        peer = {
+            "host": host,
+            "name": hv.get("node_fqdn") or host,
+            "address": hv.get("node_ip") or "",
+            "port": int(hv.get("ansible_port") or 22),
+        }
+        if ports:
+            roles = hv.get("node_roles") or []
+            registry = hv.get("platform_registry") or {}
+            offline = hv.get("platform_offline") or {}
+            peer["ports"] = peer_ports(roles, hv.get("platform_cluster") or {}, hv.get("platform_network") or {},
+                                       (registry.get("local") or {}).get("port", 5000),
+                                       (hv.get("platform_storage") or {}).get("nfs") or {},
+                                       hv.get("platform_services") or {}, registry.get("local") or {},
+                                       offline.get("repo_port", 8480) if offline.get("enabled")
+                                       and "offline_repo" in (hv.get("group_names") or []) else None)
+        out.append(peer)
+    return out
+
+
+def unreachable(host, reason="", address="", port=None, user=""):
+    """The checks of a node the play could not reach or that failed a probe: one failed ``network`` check that
+    says what Ansible said and how to try the connection by hand."""
+    reason = re.sub(r"^Task failed: ", "", " ".join(str(reason or "").split()))
+    detail = "the control machine could not reach or probe %s%s" % (host, (": " + reason) if reason else "")
+    target = "%s%s" % (("%s@" % user) if user else "", address or host)
+    fix = ("from the control machine: ssh -p %s %s true (then sudo -n true there). Check the node's ip and the "
+           "config's ssh.port, ssh.user and ssh.private_key_file, that the node is up and no firewall drops SSH; "
+           "then run preflight again" % (port or 22, target))
+    return [result("network", FAIL, detail, fix)]
+
+
+def _undefined(value):
+    return value is None or type(value).__name__ in ("Undefined", "StrictUndefined", "AnsibleUndefined")
+
+
+def _default(value, fallback, falsy=False):
+    """Jinja's ``default(fallback)`` (``falsy``: ``default(fallback, true)``)."""
+    return fallback if _undefined(value) or (falsy and not value) else value
+
+
+def _bool(value):
+    """Ansible's ``bool`` filter."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        value = value.lower()
+    return value in ("yes", "on", "1", "true", 1)
+
+
+def install_view(hv):
+    """What the stages would install on a node and whether their downloads are pinned (``install_sources``'s
+    ``install``): the config's pins, or the roles' variables where an inventory sets them (a DLWS/OpenPAI site, a
+    test bed without the lifecycle). ``hv``: the node's variables."""
+    cluster = hv.get("platform_cluster") or {}
+    offline = hv.get("platform_offline") or {}
+    mirrors = hv.get("platform_mirrors") or {}
+    accelerators = hv.get("platform_accelerators") or {}
+    return {
+        "kubernetes_version": re.sub(r"^v", "", str(_default(cluster.get("kubernetes_version"), "1.31.4"))),
+        "kubernetes_from_repository": (_bool(_default(hv.get("kubeadm_lifecycle"), True))
+                                       and not _bool(_default(offline.get("enabled"), False))),
+        "kubernetes_key_pinned": len(str(_default(hv.get("kubeadm_repo_key_sha256"), _default(
+            mirrors.get("kubernetes_packages_key_sha256"), "", True), True))) > 0,
+        "nvidia_install": _bool(_default(hv.get("nvidia_runtime_install"), True)),
+        "nvidia_key_pinned": len(str(_default(hv.get("nvidia_runtime_repo_key_sha256"), _default(
+            accelerators.get("nvidia_repo_key_sha256"), "", True), True))) > 0,
+        "ascend_installer": _default(hv.get("ascend_runtime_package"), _default(
+            accelerators.get("ascend_docker_runtime_package"), "", True), True),
+    }
+
+
+def node_view(host, hv):
+    """The inventory's view of a node that ``evaluate_node`` judges the probe against."""
+    return {"hostname": host, "node_arch": _default(hv.get("node_arch"), "amd64"),
+            "node_os": _default(hv.get("node_os"), ""), "node_roles": _default(hv.get("node_roles"), []),
+            "node_accelerator": _default(hv.get("node_accelerator"), {"vendor": "none", "count": 0}),
+            "install": install_view(hv)}
+
+
+def judge(hostvars, hosts, reached, register):
+    """Every node's check results, ``{host: [result]}``, once on the control machine.
+
+    ``hosts``: the play's hosts; ``reached``: those still in the play; ``register``: the variable the probe task
+    registered (``node_probe``'s result, or what Ansible says of a node it could not reach or probe). A node lost
+    from the play, unreachable, or whose probe failed has one failed ``network`` check with the reason.
+    """
+    reached = set(reached)
+    out = {}
+    for host in hosts:
+        if host not in reached:
+            out[host] = unreachable(host)
+            continue
+        hv = hostvars[host]
+        outcome = hv.get(register)
+        outcome = outcome if isinstance(outcome, dict) else {}
+        if outcome.get("unreachable") or outcome.get("failed") or not isinstance(outcome.get("probe"), dict):
+            out[host] = unreachable(host, outcome.get("msg") or "", hv.get("ansible_host") or host,
+                                    hv.get("ansible_port") or 22, hv.get("ansible_user") or "")
+            continue
+        probe = dict(outcome["probe"])
+        roles = _default(hv.get("node_roles"), [])
+        probe["registry_port"] = (((hv.get("platform_registry") or {}).get("local") or {}).get("port", 5000)
+                                  if "registry" in roles else None)
+        try:
+            out[host] = evaluate_node(node_view(host, hv), probe, _default(hv.get("platform_requirements"), {}),
+                                      _default(hv.get("platform_cluster"), {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError("cannot evaluate the probe of %s: %s" % (host, exc))
+    return out

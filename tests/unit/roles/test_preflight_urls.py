@@ -1,4 +1,4 @@
-"""Which URLs preflight probes from every node (roles/preflight/tasks/probe.yml), rendered by Ansible from the
+"""Which URLs preflight probes from every node (roles/preflight/tasks/probe.yml, module node_probe), rendered by Ansible from the
 task's own expression: the configured mirrors online; offline, only preflight_extra_urls (the mirrors are the
 bundle build machine's sources, an air-gapped node cannot reach them)."""
 import json
@@ -14,7 +14,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 def _expression():
     with open(os.path.join(ROOT, "roles", "preflight", "tasks", "probe.yml")) as handle:
         tasks = yaml.safe_load(handle)
-    task = [t for t in tasks if "aiplatform.cluster.node_connectivity" in t][0]
+    task = [t for t in tasks if "aiplatform.cluster.node_probe" in t][0]
     return task["vars"]["__preflight_urls"]
 
 

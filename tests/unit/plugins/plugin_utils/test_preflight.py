@@ -380,3 +380,108 @@ def test_all_missing_sources_of_a_node_at_once():
 ])
 def test_parse_dpkg_versions(text, versions):
     assert preflight.parse_dpkg_versions(text) == versions
+
+
+# --- once on the control machine: the peer list and the judge over every node (issue 19) ----------------------
+
+class CountingHostvars(dict):
+    """hostvars that counts look-ups (Ansible templates a host's variables on each)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lookups = 0
+
+    def __getitem__(self, host):
+        self.lookups += 1
+        return dict.__getitem__(self, host)
+
+
+def test_the_peer_list_is_one_look_up_per_node():
+    hosts = ["n%03d" % i for i in range(200)]
+    hostvars = CountingHostvars((h, {"node_ip": "10.0.%d.%d" % (i // 250, i % 250 + 1), "node_roles": ["worker"]})
+                                for i, h in enumerate(hosts))
+    peers = preflight.peers(hostvars, hosts)
+    assert hostvars.lookups == len(hosts)
+    assert [p["host"] for p in peers] == hosts and peers[5]["address"] == "10.0.0.6" and peers[5]["port"] == 22
+    assert peers[0]["ports"] == peers[1]["ports"] and peers[0]["ports"]
+
+
+OK_PROBE = dict(HEALTHY, os_family="Debian", kubernetes_packages="")
+WORKER = {"node_ip": "10.0.0.2", "node_os": "ubuntu2204", "node_roles": ["worker"],
+          "node_accelerator": {"vendor": "none", "count": 0}, "platform_requirements": REQ,
+          "platform_cluster": {"api_port": 6443}, "kubeadm_lifecycle": False}
+
+
+@pytest.mark.parametrize("reached, register, want", [
+    # probed: the node's checks, all of them
+    (True, {"changed": False, "probe": dict(OK_PROBE, hostname="w-01")}, ("pass", "1 node(s) resolve and answer", 15)),
+    # unreachable (ignore_unreachable): one failed network check saying what Ansible said, with ssh to try
+    (True, {"unreachable": True, "msg": "Task failed: Failed to connect to the host via ssh: Connection refused"},
+     ("fail", "could not reach or probe w-01: Failed to connect to the host via ssh: Connection refused", 1)),
+    # the module failed (ignore_errors): the same, with its message
+    (True, {"failed": True, "msg": "/usr/bin/python3: not found"}, ("fail", "/usr/bin/python3: not found", 1)),
+    # lost from the play (a failure before the probe): the same, without a reason
+    (False, None, ("fail", "the control machine could not reach or probe w-01", 1)),
+    # no register at all (never probed): the same
+    (True, None, ("fail", "the control machine could not reach or probe w-01", 1)),
+])
+def test_judge_every_node_once(reached, register, want):
+    hv = dict(WORKER, ansible_host="10.0.0.2", ansible_port=2222, ansible_user="ops")
+    if register is not None:
+        hv["__preflight_node"] = register
+    out = preflight.judge({"w-01": hv}, ["w-01"], ["w-01"] if reached else [], "__preflight_node")
+    checks = dict((r["check"], r) for r in out["w-01"])
+    status, detail, count = want
+    assert len(out["w-01"]) == count
+    assert checks["network"]["status"] == status
+    assert detail in checks["network"]["detail"]
+    if count == 1:
+        assert checks["network"]["fix"].startswith("from the control machine: ssh -p %s %s" % (
+            2222 if reached else 22, "ops@10.0.0.2" if reached else "w-01"))
+
+
+def test_judge_is_evaluate_node_per_node_with_the_registry_port_and_install_view():
+    hostvars = {
+        "reg-01": dict(WORKER, node_roles=["registry", "worker"], platform_registry={"local": {"port": 5001}},
+                       __preflight_node={"probe": dict(OK_PROBE, hostname="reg-01", listening_ports=[5001])}),
+        "w-01": dict(WORKER, __preflight_node={"probe": dict(OK_PROBE, hostname="w-01", listening_ports=[5001])}),
+    }
+    out = preflight.judge(hostvars, ["reg-01", "w-01"], ["reg-01", "w-01"], "__preflight_node")
+    ports = dict((h, [r for r in out[h] if r["check"] == "ports"][0]) for h in out)
+    assert ports["reg-01"]["status"] == "fail" and "5001 (registry)" in ports["reg-01"]["detail"]
+    assert ports["w-01"]["status"] == "pass"  # not a registry node: 5001 is not its port
+    for host in hostvars:
+        node = preflight.node_view(host, hostvars[host])
+        probe = dict(hostvars[host]["__preflight_node"]["probe"],
+                     registry_port=5001 if host == "reg-01" else None)
+        assert out[host] == preflight.evaluate_node(node, probe, REQ, {"api_port": 6443})
+
+
+def test_judge_names_the_node_whose_probe_cannot_be_read():
+    hostvars = {"w-01": dict(WORKER, __preflight_node={"probe": dict(OK_PROBE, memory_mb="lots")})}
+    with pytest.raises(ValueError, match="cannot evaluate the probe of w-01"):
+        preflight.judge(hostvars, ["w-01"], ["w-01"], "__preflight_node")
+
+
+@pytest.mark.parametrize("hv, want", [
+    ({}, {"kubernetes_version": "1.31.4", "kubernetes_from_repository": True, "kubernetes_key_pinned": False,
+          "nvidia_install": True, "nvidia_key_pinned": False, "ascend_installer": ""}),
+    ({"platform_cluster": {"kubernetes_version": "v1.30.2"}, "platform_offline": {"enabled": True},
+      "platform_mirrors": {"kubernetes_packages_key_sha256": "ab" * 32},
+      "platform_accelerators": {"nvidia_repo_key_sha256": "", "ascend_docker_runtime_package": "/srv/a.run"}},
+     {"kubernetes_version": "1.30.2", "kubernetes_from_repository": False, "kubernetes_key_pinned": True,
+      "nvidia_install": True, "nvidia_key_pinned": False, "ascend_installer": "/srv/a.run"}),
+    # the roles' variables (a DLWS/OpenPAI site) win over the config's, and strings are booleans as Ansible reads them
+    ({"kubeadm_lifecycle": "no", "kubeadm_repo_key_sha256": "cd" * 32, "nvidia_runtime_install": "false",
+      "nvidia_runtime_repo_key_sha256": "ef" * 32, "ascend_runtime_package": "/srv/b.run",
+      "platform_accelerators": {"ascend_docker_runtime_package": "/srv/a.run"}},
+     {"kubernetes_version": "1.31.4", "kubernetes_from_repository": False, "kubernetes_key_pinned": True,
+      "nvidia_install": False, "nvidia_key_pinned": True, "ascend_installer": "/srv/b.run"}),
+    # empty role variables fall back to the config's (default(..., true))
+    ({"kubeadm_repo_key_sha256": "", "platform_mirrors": {"kubernetes_packages_key_sha256": "ab" * 32},
+      "kubeadm_lifecycle": "on", "nvidia_runtime_install": True},
+     {"kubernetes_version": "1.31.4", "kubernetes_from_repository": True, "kubernetes_key_pinned": True,
+      "nvidia_install": True, "nvidia_key_pinned": False, "ascend_installer": ""}),
+])
+def test_install_view_reads_the_pins_as_the_role_did(hv, want):
+    assert preflight.install_view(hv) == want

@@ -155,16 +155,19 @@ def _load(path):
 
 
 def test_preflight_keeps_an_unreachable_node_in_the_play():
+    # one probe per node, kept in the play when it cannot be reached or fails; the judge (once, on the control
+    # machine) turns that into the node's failed network check (test_preflight.py, test_judge_*)
+    [probe] = _load("roles/preflight/tasks/probe.yml")
+    assert "aiplatform.cluster.node_probe" in probe and probe["ignore_unreachable"] is True
+    assert probe["ignore_errors"] is True and probe["register"] == "__preflight_node"
+    assert "when" not in probe
     tasks = _load("roles/preflight/tasks/main.yml")
-    setup = tasks[0]
-    assert "ansible.builtin.setup" in setup and setup["ignore_unreachable"] is True
-    assert setup["register"] == "__preflight_setup"
-    lost = [t for t in tasks if t.get("when") == "__preflight_setup is unreachable"]
-    assert len(lost) == 1 and "preflight_unreachable" in lost[0]["ansible.builtin.set_fact"]["__preflight_results"]
-    # what needs the node is skipped for it
-    for name in ("Probe the node", "Judge the probe against the requirements"):
-        [task] = [t for t in tasks if t["name"] == name]
-        assert task["when"] == "__preflight_setup is not unreachable"
+    [once] = [t for t in tasks if "block" in t]
+    assert once["run_once"] is True and once["delegate_to"] == "localhost"
+    judge = once["block"][0]["ansible.builtin.set_fact"]["__preflight_by_host"]
+    assert "preflight_judge(ansible_play_hosts_all, ansible_play_hosts" in judge and "'__preflight_node'" in judge
+    assert once["block"][1] == {"name": "Write the readiness report and stop on unmet requirements",
+                                "ansible.builtin.import_tasks": "report.yml"}
 
 
 def test_report_directory_and_modes():

@@ -1,4 +1,5 @@
-"""node_connectivity: the port classifier over real socket outcomes on loopback, and the time limits.
+"""module_utils/connectivity.py (modules node_connectivity and node_probe): the port classifier over real socket
+outcomes on loopback, and the time limits.
 
 What loopback can produce for real: accepted (a listener), refused (RST: nothing listens), and no answer
 (a listener whose accept queue is full drops the SYN, as a DROP rule does). ICMP unreachable/prohibited and
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.modules import node_connectivity as nc
+from ansible_collections.aiplatform.cluster.plugins.module_utils import connectivity as nc
 
 
 @pytest.fixture
