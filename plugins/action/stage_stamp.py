@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -37,26 +38,50 @@ display = Display()
 UNREADABLE = "unreadable"
 
 
+def _read_cache(path):
+    try:
+        with open(path) as handle:
+            return True, json.load(handle)
+    except (IOError, OSError, ValueError):
+        return False, None
+
+
 def _cached(name, compute):
     """``compute()``, once per ansible-playbook run (its local temporary directory is shared by the workers).
+
+    The workers of one task start together (one per host, up to ``forks``): without a lock each would compute the
+    same value at once (the facts a stage reads: ~0.1 s of CPU; every host's variables: one read per host, so N x N
+    over the workers). The first takes the lock and computes, the others wait for it and read its result. A lock
+    that cannot be taken only costs the time: the value is computed here.
 
     Only digests and fact keys are cached, never a variable's value (they may hold secrets)."""
     directory = C.DEFAULT_LOCAL_TMP
     path = os.path.join(directory, "aiplatform-stage-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:32])
+    found, value = _read_cache(path)
+    if found:
+        return value
+    lock = None
     try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError):
-        pass
-    value = compute()
-    try:
-        temp = "%s.%d" % (path, os.getpid())
-        with open(temp, "w") as handle:
-            json.dump(value, handle)
-        os.rename(temp, path)
+        lock = open(path + ".lock", "a")
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
     except (IOError, OSError):
         pass
-    return value
+    try:
+        found, value = _read_cache(path)  # computed by the worker that held the lock before
+        if found:
+            return value
+        value = compute()
+        try:
+            temp = "%s.%d" % (path, os.getpid())
+            with open(temp, "w") as handle:
+                json.dump(value, handle)
+            os.rename(temp, path)
+        except (IOError, OSError):
+            pass
+        return value
+    finally:
+        if lock is not None:
+            lock.close()  # releases the lock
 
 
 def collection_root(role_path):

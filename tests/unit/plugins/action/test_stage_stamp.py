@@ -1,6 +1,7 @@
 """Stage stamps (docs/stages.md): what a stage reads, how its record compares, and that every stamped
 role records each file its tasks write."""
 import fnmatch
+import json
 import os
 import re
 
@@ -77,7 +78,7 @@ def test_stage_roles_follow_dependencies_and_take_all_for_a_templated_name(tmp_p
 
 
 @pytest.mark.parametrize("role", ["ascend_runtime", "container_runtime", "etcd_backup", "nfs", "node_init",
-                                  "nvidia_runtime", "pki", "registry"])
+                                  "nvidia_runtime", "pki", "platform", "registry"])
 def test_every_stamped_stage_reads_facts_by_key(role):
     """A read of the facts without a key would put every fact (but the volatile ones) in the digest: a gathering
     that differs (the host name node preparation sets, the free swap) would rerun the stage every time."""
@@ -217,6 +218,12 @@ COVERED_OTHERWISE = {
     ("pki", "{{ pki_dir }}/{{ pki_issue_name }}.key"):
         "issue.yml runs in the registry stage (tasks_from: issue), whose record names the issued files",
     ("pki", "{{ pki_dir }}/{{ pki_issue_name }}.crt"): "as above",
+    # platform's record covers only what it renders on the node; its work on the control machine and in the
+    # cluster runs on every run, never skipped by the record
+    ("platform", "{{ platform_grafana_password_file | dirname }}"): "secrets.yml runs with every apply (not skipped)",
+    ("platform", "{{ platform_grafana_password_file }}"): "as above",
+    ("platform", "{{ platform_volcano_file | dirname }}"):
+        "volcano_manifest.yml runs on every run; the file itself is a controller_file of the check",
 }
 # Files written on the control machine (delegate_to: localhost): the record names them as controller_files.
 _ITEM = re.compile(r"{{\s*item[^}]*}}")
@@ -319,8 +326,8 @@ def covered(path, patterns):
 
 
 def test_the_stages_are_stamped():
-    assert stamped_roles() == ["ascend_runtime", "container_runtime", "etcd_backup", "nfs", "node_init",
-                               "nvidia_runtime", "pki", "registry"]
+    assert stamped_roles() == ["ascend_runtime", "common", "container_runtime", "etcd_backup", "nfs", "node_init",
+                               "nvidia_runtime", "pki", "platform", "registry"]
 
 
 @pytest.mark.parametrize("role", stamped_roles())
@@ -645,3 +652,48 @@ def test_what_the_play_sets_is_an_input_too(tmp_path, monkeypatch):
     switch = inputs_of(monkeypatch, tmp_path, root, "registry", inventory,
                        play_vars=dict(password, aiplatform_skip_unchanged=False))
     assert switch[0] == base[0]
+
+
+def _compute_in_a_worker(run_dir, calls, out):
+    """One worker of a task: the value of _cached, and one line in ``calls`` each time it computes."""
+    import time
+
+    from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as action
+
+    action.C.DEFAULT_LOCAL_TMP = run_dir
+
+    def compute():
+        with open(calls, "a") as handle:
+            handle.write("computed\n")
+        time.sleep(0.3)  # long enough for every worker to ask while the first computes
+        return {"digest": "abc"}
+
+    with open(out, "w") as handle:
+        json.dump(action._cached("facts:registry", compute), handle)
+
+
+def test_workers_starting_together_compute_a_shared_value_once(tmp_path):
+    """The workers of one task (one per host) start at once: one computes, the others wait and read its result
+    (without the lock each computed it: the facts a stage reads cost ~0.1 s of CPU per worker)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    calls = str(tmp_path / "calls")
+    workers = [context.Process(target=_compute_in_a_worker, args=(str(tmp_path), calls, str(tmp_path / ("out%d" % n))))
+               for n in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert open(calls).read() == "computed\n"
+    for n in range(6):
+        assert json.load(open(str(tmp_path / ("out%d" % n)))) == {"digest": "abc"}
+
+
+def test_a_cache_that_cannot_be_locked_or_written_still_computes(tmp_path, monkeypatch):
+    from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as action
+
+    monkeypatch.setattr(action.C, "DEFAULT_LOCAL_TMP", str(tmp_path / "gone"))  # no such directory
+    assert action._cached("code:x", lambda: "value") == "value"
+    assert action._cached("code:x", lambda: "again") == "again"  # nothing was kept
