@@ -462,6 +462,60 @@ def test_reuse_plan(tmp_path):
     assert [deploy_bench.keeps_lab_up(steps, i) for i in range(3)] == [True, True, False]
 
 
+def fake_run(tmp_path, monkeypatch, sizes_text, fail_at=None):
+    """deploy_bench.run() with the labs and playbooks replaced by recorders: the calls it made."""
+    calls = []
+
+    def measured(count, grown_from=None):
+        if count == fail_at:
+            raise SystemExit("bench: ansible-playbook failed")
+        return dict(row(count, 100.0, 30.0), grown_from=grown_from)
+
+    def measure(count, subnet, keep_up=False):
+        calls.append(("measure", count, subnet - deploy_bench.FIRST_SUBNET, keep_up))
+        return measured(count)
+
+    def grow(directory, name, subnet, old_count, count, keep_up=False):
+        calls.append(("grow", os.path.basename(directory), name, subnet - deploy_bench.FIRST_SUBNET, old_count, count,
+                      keep_up))
+        return measured(count, old_count)
+
+    monkeypatch.setattr(deploy_bench, "measure", measure)
+    monkeypatch.setattr(deploy_bench, "grow", grow)
+    monkeypatch.setattr(deploy_bench, "lab", lambda directory, action: calls.append(
+        ("lab", os.path.basename(directory), action)))
+    monkeypatch.setattr(deploy_bench, "plot", lambda rows: None)
+    monkeypatch.setattr(deploy_bench, "OUT", str(tmp_path))
+    monkeypatch.setenv("AIPLATFORM_BENCH_SIZES", sizes_text)
+    monkeypatch.delenv("AIPLATFORM_BENCH_REUSE", raising=False)
+    try:
+        result = deploy_bench.run()
+    except SystemExit:
+        result = None
+    return calls, result
+
+
+def test_run_grows_the_lab_of_the_size_before(tmp_path, monkeypatch):
+    calls, result = fake_run(tmp_path, monkeypatch, "1,5,7+")
+    assert calls == [("measure", 1, 0, False), ("measure", 5, 1, True), ("grow", "lab-5", 5, 1, 5, 7, False)]
+    assert [(r["nodes"], r["grown_from"]) for r in result["rows"]] == [(1, None), (5, None), (7, 5)]
+    assert json.load(open(str(tmp_path / "deploy-7.json")))["grown_from"] == 5
+    # a chain: every grown size on the first lab, kept up until the last
+    calls, _result = fake_run(tmp_path, monkeypatch, "5,7+,9+")
+    assert calls == [("measure", 5, 0, True), ("grow", "lab-5", 5, 0, 5, 7, True), ("grow", "lab-5", 5, 0, 7, 9, False)]
+
+
+def test_run_takes_a_kept_lab_down_when_a_later_step_fails(tmp_path, monkeypatch):
+    # grow() takes its lab down itself when it fails; run() must not leave it up either way
+    calls, result = fake_run(tmp_path, monkeypatch, "5,7+,9+", fail_at=9)
+    assert result is None
+    assert calls[-1] == ("grow", "lab-5", 5, 0, 7, 9, False) and ("lab", "lab-5", "down") not in calls
+    # a fresh size that fails while an earlier lab is kept up: that lab goes down
+    monkeypatch.setattr(deploy_bench, "keeps_lab_up", lambda steps, index: index == 0)
+    calls, result = fake_run(tmp_path, monkeypatch, "5,8", fail_at=8)
+    assert result is None and calls[-1] == ("lab", "lab-5", "down")
+
+
 def test_load_row_refuses_a_fresh_row_for_a_grown_size(tmp_path):
     path = str(tmp_path / "deploy-40.json")
     deploy_bench.save_row(row(40, 100, 30), path)
