@@ -39,6 +39,7 @@ and log figures are pure functions (tests/unit/bench/test_deploy_bench.py). The 
 because it is one benchmark: the lab it sets up, what it measures and the page section it writes read
 together, and its test file mirrors it.
 """
+import configparser
 import datetime
 import json
 import os
@@ -376,6 +377,24 @@ def busy(controller_s, node_s, cores, wall_s):
     return (controller_s + node_s) / (cores * wall_s)
 
 
+def strategy(environ=None, cfg_text=None):
+    """The Ansible strategy the runs use: ANSIBLE_STRATEGY, else `strategy` of ansible.cfg's [defaults], else linear."""
+    environ = os.environ if environ is None else environ
+    if environ.get("ANSIBLE_STRATEGY", "").strip():
+        return environ["ANSIBLE_STRATEGY"].strip()
+    if cfg_text is None:
+        with open(os.path.join(ROOT, "ansible.cfg")) as handle:
+            cfg_text = handle.read()
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
+    parser.read_string(cfg_text)
+    return parser.get("defaults", "strategy", fallback="linear").strip() or "linear"
+
+
+def strategy_text(name):
+    """How the page names a strategy: with or without Mitogen (the CPU targets ask to say which)."""
+    return "`%s` (%s Mitogen)" % (name, "with" if "mitogen" in name else "without")
+
+
 def least_squares(points):
     """(slope, intercept) of the least-squares line through [(x, y)]; None with fewer than two distinct x."""
     if len(set(x for x, _y in points)) < 2:
@@ -594,7 +613,7 @@ def timed_runs(directory, count, grown_from, counters, load):
            "rerun_s": rerun["wall_s"], "rerun_changed": rerun["changed"], "rerun_stages": rerun["stages"],
            "rerun_unchanged": skipped_stages(rerun["log"]),
            "npu_s": npu["wall_s"] if npu else None, "npu_changed": npu["changed"] if npu else None,
-           "load_average": load, "node_cpu_counter": counter_layout(counters)}
+           "load_average": load, "node_cpu_counter": counter_layout(counters), "strategy": strategy()}
     for name, timed in (("first", first), ("rerun", rerun), ("npu", npu)):
         row[name + "_controller_cpu_s"] = timed["controller_cpu_s"] if timed else None
         row[name + "_node_cpu_s"] = timed["node_cpu_s"] if timed else None
@@ -780,7 +799,7 @@ def cpu_per_node_table(rows):
     lines = ["Controller CPU per node: what grows with the node count at a site, where each node brings its own "
              "CPUs (see Reading the deploy figures). Per added node is the slope of the least-squares line "
              "through (nodes, controller CPU s) of the sizes measured, fixed part its intercept; a grown lab's "
-             "scale-out run is not a first run and is left out.", "",
+             "scale-out run is not a first run and is left out. Strategy: %s." % strategies_text(rows), "",
              "| run | sizes (nodes) | per node at the largest size (s) | per added node (s) | fixed part (s) "
              "| line at %d nodes (CPU s) | target per added node |" % PROJECT_TO,
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -796,6 +815,13 @@ def cpu_per_node_table(rows):
             "" if figures["fixed"] is None else "%.0f" % figures["fixed"],
             "" if at is None else "%.0f (%.1f h of one core)" % (at, at / 3600.0), CPU_PER_NODE_MAX[run_name]))
     return lines
+
+
+def strategies_text(rows):
+    """The strategies of the rows' runs, for the page ("not recorded" for rows of an earlier benchmark)."""
+    names = sorted(set(row.get("strategy") or "" for row in rows))
+    return ", ".join(strategy_text(name) if name else "not recorded (a row from an earlier version of the benchmark)"
+                     for name in names)
 
 
 def fresh_rows(rows):

@@ -382,6 +382,31 @@ def test_markdown_of_a_grown_size_and_the_cpu_per_node_table():
     assert headline["controller CPU per added node, first run / rerun"].endswith(" (targets 8 s / 1 s)")
 
 
+@pytest.mark.parametrize("environ,cfg,expected", [
+    ({}, "[defaults]\nforks = 50\n", "linear"),
+    ({}, "[defaults]\nstrategy = mitogen_linear  # issue 19\n", "mitogen_linear"),
+    ({"ANSIBLE_STRATEGY": "free"}, "[defaults]\nstrategy = mitogen_linear\n", "free"),
+    ({"ANSIBLE_STRATEGY": " "}, "[ssh_connection]\npipelining = true\n", "linear"),
+])
+def test_strategy(environ, cfg, expected):
+    assert deploy_bench.strategy(environ, cfg) == expected
+
+
+def test_strategy_of_this_checkout_and_on_the_page():
+    assert deploy_bench.strategy({}) == "linear"  # ansible.cfg sets none
+    rows = cpu_rows()
+    for r in rows:
+        r["strategy"] = "linear"
+    text = deploy_bench.markdown(result_of(rows))
+    assert "is left out. Strategy: `linear` (without Mitogen).\n" in text
+    rows[0]["strategy"] = "mitogen_linear"
+    assert "Strategy: `linear` (without Mitogen), `mitogen_linear` (with Mitogen)." in deploy_bench.markdown(
+        result_of(rows))
+    del rows[0]["strategy"]
+    assert "Strategy: not recorded (a row from an earlier version of the benchmark), `linear` (without Mitogen)." \
+        in deploy_bench.markdown(result_of(rows))
+
+
 def test_markdown_cpu_per_node_table_without_figures():
     text = deploy_bench.markdown(result_of([row(1, 100, 40)]))
     assert "| first run | none measured | | | | | 8 s |" in text
