@@ -491,8 +491,8 @@ def judge(rows):
         verdicts.append((name, ratio < SCALE_MAX, "%.0f s / %.0f s = %.2fx" % (by[SCALE_TO]["first_s"],
                                                                              by[SCALE_FROM]["first_s"], ratio)))
     else:
-        verdicts.append((name, None, "first runs of this run: %s nodes"
-                         % (", ".join(str(n) for n in sorted(by)) or "no")))
+        verdicts.append((name, None, "first runs of this run: %s"
+                         % (", ".join(nodes_text(n) for n in sorted(by)) or "none")))
     verdicts.append(rerun_at_verdict(rows))
     for run_name in ("first", "rerun"):
         verdicts.append(cpu_verdict(cpu_per_node(rows, run_name), run_name))
@@ -741,7 +741,7 @@ RUNS = (("first", "first run"), ("rerun", "rerun"), ("npu", "`--tags npu` rerun"
 def run_title(row, run_name):
     """What a timed run of ``row`` was, for the tables: a grown lab's first run is a scale-out run."""
     if run_name == "first" and row.get("grown_from") is not None:
-        return "scale-out run (%d new nodes)" % (row["nodes"] - row["grown_from"])
+        return "scale-out run (%s new)" % nodes_text(row["nodes"] - row["grown_from"])
     return dict(RUNS)[run_name]
 
 

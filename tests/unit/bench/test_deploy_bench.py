@@ -190,7 +190,7 @@ def test_markdown_without_npu_node():
     text = deploy_bench.markdown(result_of([row(1, 100, 40), row(2, 120, 30)]))
     assert "| 1 | 0 / 0 / 0 | 100 | 5 | 40 | 0 | 0.40 | no NPU node |" in text
     assert "- rerun at most 1/3 of the first run, 1 node: **MISSED** (40 s / 100 s = 0.40)" in text
-    assert "- %s: not measured (first runs of this run: 1, 2 nodes)" % SCALE in text
+    assert "- %s: not measured (first runs of this run: 1 node, 2 nodes)" % SCALE in text
     assert "2 cores" in text
     headline = dict(deploy_bench.headline(result_of([row(1, 100, 40)])))
     assert headline["`--tags npu` rerun"] == "no NPU node in the labs of this run"
@@ -361,7 +361,7 @@ def test_markdown_of_a_grown_size_and_the_cpu_per_node_table():
     assert "| 40 | 13 / 13 / 13 | 600 (scale-out) | 5 | 250 | 0 |  | no NPU node | |  " \
            "| this run; the 20-node lab grown |" in text
     assert "| 20 | 7 / 6 / 6 | 200 | 5 | 40 | 0 | 0.20 |" in text
-    assert "| 40 | scale-out run (20 new nodes) | 600 | 400 | 10.0 |" in text
+    assert "| 40 | scale-out run (20 nodes new) | 600 | 400 | 10.0 |" in text
     assert "| 40 | rerun | 250 | 200 | 5.0 |" in text
     first = deploy_bench.cpu_per_node(grown_result()["rows"], "first")
     line = "| first run | 1, 5, 10, 20 | 18.6 | 18.0 | 6 | %.0f (%.1f h of one core) | 8 s |" % (
