@@ -80,8 +80,8 @@ lab: venv docker images
 lab-down:
 	$(PY) lab/lab.py down
 
-# Benchmarks inventory, deploy (full site.yml on 1-20 lab nodes), offline into docs/benchmarks.md;
-# `make bench BENCH=deploy` runs one, AIPLATFORM_BENCH_SIZES=1,5 picks the deploy lab sizes.
+# Benchmarks inventory, deploy (full site.yml on 1-20 lab nodes, rerun at 40), offline into docs/benchmarks.md;
+# `make bench BENCH=deploy` runs one, AIPLATFORM_BENCH_SIZES=1,5 picks the deploy lab sizes (docs/benchmarks.md).
 bench: venv docker images
 	$(PY) -m pip install -q -r bench/requirements.txt -c constraints.txt
 	$(PY) bench/run.py $(BENCH)

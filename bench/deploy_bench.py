@@ -1,4 +1,5 @@
-"""Deployment benchmark: the full `site.yml` (every stage) on generated labs of 1, 5, 10 and 20 nodes.
+"""Deployment benchmark: the full `site.yml` (every stage) on generated labs of 1, 5, 10 and 20 nodes,
+and a rerun at 40 nodes on the 20-node lab grown.
 
 Each size gets its own lab (bench/out/lab-<N>/: config.yaml and group_vars/all/lab.yml, one systemd
 container per node reached over SSH as a sudo user, like `make lab`). Node 1 is the control plane and
@@ -7,7 +8,14 @@ NPU worker (with an NPU NIC plan) and a CPU worker. After `lab.py up`, tests/sup
 puts stand-ins for the vendor tools on the GPU/NPU nodes (not timed), so the GPU and NPU stages run
 for real. Then, timed: the first run on the fresh containers, the rerun on the same containers (must
 report changed=0 on every host), and `site.yml --tags npu` on them (changed=0 too) against the full
-rerun. The lab is removed afterwards. AIPLATFORM_BENCH_SIZES ("1,5,10,20") picks the sizes.
+rerun. The lab is removed afterwards. AIPLATFORM_BENCH_SIZES ("1,5,10,20,40+") picks the sizes.
+
+A size written N+ is not a lab of its own: the lab of the size before it stays up after its runs and
+is grown to N nodes (the new nodes are added to its config, its host names keep the lab's name). Its
+"first run" is then a scale-out run (the new nodes' first run, the other nodes' rerun), reported for
+its CPU and not judged; its rerun is a full rerun of N nodes. This is how the default measures a rerun
+at 40 nodes without a 40-node first run, which on 2 cores takes about twice the 20-node one (the
+containers' own work is most of a first run: 66 CPU s per node at 20 nodes, docs/benchmarks.md).
 
 Each size's row is written to bench/out/deploy-<N>.json as soon as it is measured, so a run stopped
 at 20 nodes keeps the smaller sizes. AIPLATFORM_BENCH_REUSE=1 loads the sizes whose file exists instead
@@ -22,9 +30,16 @@ SSH connection masters that ControlPersist detaches outlive the playbook and are
 On the rerun, the lines `STAGE UNCHANGED: <stage> on <host>` of the log (stages the roles skipped as
 unchanged) are counted per stage.
 
-The generation of the configs, the judgement of the targets, the row files and the CPU and log
-figures are pure functions (tests/unit/bench/test_deploy_bench.py).
+The control machine's CPU per node is reported for the first run and the rerun: the CPU seconds per
+node at each size and, the figure that is judged, the marginal cost of an added node (the slope of
+the least-squares line through the sizes measured; a scale-out run is not a first run and is left out).
+
+The generation of the configs, the size plan, the judgement of the targets, the row files and the CPU
+and log figures are pure functions (tests/unit/bench/test_deploy_bench.py). The file is long (~900 lines)
+because it is one benchmark: the lab it sets up, what it measures and the page section it writes read
+together, and its test file mirrors it.
 """
+import configparser
 import datetime
 import json
 import os
@@ -44,7 +59,7 @@ BIN = os.path.dirname(sys.executable)
 DOC_DIR = os.path.dirname(os.path.abspath(os.environ.get("AIPLATFORM_BENCH_DOC")
                                           or os.path.join(ROOT, "docs", "benchmarks.md")))
 PNG = "bench-deploy.png"
-DEFAULT_SIZES = "1,5,10,20"
+DEFAULT_SIZES = "1,5,10,20,40+"
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 PLAY = re.compile(r"^PLAY \[(.*)\] \*+")
 OSES = ("debian12", "ubuntu2204", "ubuntu2404")
@@ -56,6 +71,10 @@ KUBERNETES_VERSION = "1.31.4"  # as inventories/lab/config.yaml
 # by side (one per git worktree) need labs on different subnets: AIPLATFORM_BENCH_SUBNET=233 starts there.
 FIRST_SUBNET = int(os.environ.get("AIPLATFORM_BENCH_SUBNET") or 230)
 RERUN_SHARE = 3  # target: rerun wall time at most 1/3 of the first run
+RERUN_AT, RERUN_MAX_S = 20, 60  # target: the full rerun at 20 nodes takes at most 60 s (and changed=0)
+# targets: the control machine's CPU seconds per added node (least-squares slope over the sizes measured)
+CPU_PER_NODE_MAX = {"first": 8.0, "rerun": 1.0}
+PROJECT_TO = 500  # the page projects the control machine's CPU to a site of this many nodes
 SCALE_FROM, SCALE_TO, SCALE_MAX = 1, 20, 2.0  # target: first run at 20 nodes < 2x the first run at 1 node
 REUSE_ENV = "AIPLATFORM_BENCH_REUSE"
 # Stage-skip lines the roles print on a rerun: `STAGE UNCHANGED: <stage> on <host>`, anywhere in a line
@@ -76,18 +95,43 @@ CGROUP_FILES = (
 
 
 def sizes(text=None):
-    """The lab sizes from AIPLATFORM_BENCH_SIZES ("1,5,10,20"), ascending, each once."""
+    """The lab sizes of AIPLATFORM_BENCH_SIZES ("1,5,10,20,40+"), ascending, each once: [(count, grown_from)].
+
+    ``N`` is a lab of its own, set up fresh: its first run is a first run. ``N+`` is the lab of the size
+    just before it grown to N nodes (grown_from: that size's count): the nodes it had keep what the
+    earlier runs did, so its "first run" is a scale-out run (the new nodes' first run, the others'
+    rerun), reported for its CPU and not judged; its rerun is a full rerun of N nodes like any other.
+    """
     text = os.environ.get("AIPLATFORM_BENCH_SIZES", DEFAULT_SIZES) if text is None else text
+    bad = "bench: AIPLATFORM_BENCH_SIZES=%r: " % text
+    grown = {}
     try:
-        values = sorted(set(int(n) for n in text.split(",") if n.strip()))
+        for token in (t.strip() for t in text.split(",")):
+            if token:
+                count = int(token[:-1] if token.endswith("+") else token)
+                if grown.get(count, token.endswith("+")) != token.endswith("+"):
+                    raise SystemExit(bad + "%d is given both as a lab of its own and grown (%d+)" % (count, count))
+                grown[count] = token.endswith("+")
     except ValueError:
-        raise SystemExit("bench: AIPLATFORM_BENCH_SIZES=%r is not a comma-separated list of node counts" % text)
+        raise SystemExit(bad + "not a comma-separated list of node counts (N, or N+ for the lab before it grown "
+                         "to N nodes)")
+    values = sorted(grown)
     if not values or values[0] < 1 or len(values) > 240 - FIRST_SUBNET:
-        raise SystemExit("bench: AIPLATFORM_BENCH_SIZES=%r: give 1 to %d node counts, each at least 1"
-                         % (text, 240 - FIRST_SUBNET))
+        raise SystemExit(bad + "give 1 to %d node counts, each at least 1" % (240 - FIRST_SUBNET))
     if values[-1] > 200:
-        raise SystemExit("bench: AIPLATFORM_BENCH_SIZES=%r: at most 200 nodes per lab (one /24)" % text)
-    return values
+        raise SystemExit(bad + "at most 200 nodes per lab (one /24)")
+    if grown[values[0]]:
+        raise SystemExit(bad + "%d+ grows the lab of the size before it, and there is none: put a smaller "
+                         "size first (e.g. 20,%d+)" % (values[0], values[0]))
+    return [(count, previous if grown[count] else None) for previous, count in zip([None] + values, values)]
+
+
+def lab_root(planned, index):
+    """The position, in ``planned`` ([(count, grown_from, ...)]), of the lab size ``index`` runs on: itself,
+    or for a grown size the fresh lab it was grown from (through any grown sizes between)."""
+    while planned[index][1] is not None:
+        index -= 1
+    return index
 
 
 def node_kind(index):
@@ -102,18 +146,22 @@ def hostname(count, index):
     return "bench%d-%s-%02d" % (count, kind, (index - 1) // len(WORKERS) + 1)
 
 
-def config(count, subnet):
+def config(count, subnet, name=None):
     """The platform config of a ``count``-node lab on 172.31.<subnet>.0/24, as YAML text.
+
+    ``name`` (default ``count``) names the cluster and the hosts (bench<name>-...): a lab grown from
+    20 to 40 nodes keeps the 20-node lab's name, and its first 20 nodes are those of config(20, subnet).
 
     Node 1: control plane and registry (registry.local on port 5000), server of the NFS share. The
     others: an NVIDIA GPU worker, an Ascend NPU worker (2 NPU NICs), a CPU worker, in turn. OSes
     follow debian12, ubuntu2204, ubuntu2404 in turn, except that NPU workers run ubuntu2204 (see NPU_OS).
     """
     net = "172.31.%d" % subnet
-    cp = hostname(count, 0)
+    name = count if name is None else name
+    cp = hostname(name, 0)
     lines = ["# Generated by bench/deploy_bench.py: a %d-node lab like inventories/lab/config.yaml." % count,
              "schema_version: 1",
-             "cluster:", "  name: bench%d" % count, "  domain: bench.internal",
+             "cluster:", "  name: bench%d" % name, "  domain: bench.internal",
              "  kubernetes_version: \"%s\"" % KUBERNETES_VERSION,
              "network:", "  node_networks: [%s.0/24]" % net, "  pod_network: 10.244.0.0/16",
              "  service_network: 10.96.0.0/12", "  node_port_range: 30000-32767",
@@ -127,7 +175,7 @@ def config(count, subnet):
             node_os = NPU_OS
         else:
             node_os, turn = OSES[turn % len(OSES)], turn + 1
-        lines += ["  - hostname: %s" % hostname(count, index), "    ip: %s.%d" % (net, octet),
+        lines += ["  - hostname: %s" % hostname(name, index), "    ip: %s.%d" % (net, octet),
                   "    roles: [%s]" % ("control_plane, registry" if kind == "control" else "worker"),
                   "    os: %s" % node_os]
         if kind == "gpu":
@@ -225,8 +273,9 @@ def save_row(row, path):
         raise
 
 
-def load_row(path, count):
-    """The row kept in ``path`` for ``count`` nodes, with "reused": {"file", "date"} (the file's mtime)."""
+def load_row(path, count, grown_from=None):
+    """The row kept in ``path`` for ``count`` nodes (grown from a ``grown_from``-node lab, or fresh), with
+    "reused": {"file", "date"} (the file's mtime)."""
     try:
         with open(path) as handle:
             row = json.load(handle)
@@ -235,9 +284,16 @@ def load_row(path, count):
     if not isinstance(row, dict) or row.get("nodes") != count:
         raise SystemExit("bench: %s is not the row of a %d-node lab: remove it, or run without %s=1"
                          % (path, count, REUSE_ENV))
+    if row.get("grown_from") != grown_from:
+        raise SystemExit("bench: %s is the row of a %s, AIPLATFORM_BENCH_SIZES asks for a %s: remove it, or run "
+                         "without %s=1" % (path, lab_kind(row.get("grown_from")), lab_kind(grown_from), REUSE_ENV))
     date = datetime.datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d %H:%M")
     row["reused"] = {"file": os.path.basename(path), "date": date}
     return row
+
+
+def lab_kind(grown_from):
+    return "fresh lab" if grown_from is None else "lab grown from %s" % nodes_text(grown_from)
 
 
 def reuse_enabled(environ=None):
@@ -245,10 +301,23 @@ def reuse_enabled(environ=None):
     return (os.environ if environ is None else environ).get(REUSE_ENV, "").strip() == "1"
 
 
-def plan(counts, reuse, out=None):
-    """[(count, file to load, or None to measure)]: with ``reuse``, the sizes whose row file exists are loaded."""
-    return [(count, row_path(count, out) if reuse and os.path.isfile(row_path(count, out)) else None)
-            for count in counts]
+def plan(planned, reuse, out=None):
+    """[(count, grown_from, file to load or None to measure)] for the sizes() ``planned``.
+
+    With ``reuse``, the sizes whose row file exists are loaded, except a size that a measured grown
+    size grows: its lab must be up, so it is measured again (and with it the sizes it grows from).
+    """
+    steps = [[count, grown_from, row_path(count, out) if reuse and os.path.isfile(row_path(count, out)) else None]
+             for count, grown_from in planned]
+    for index in range(len(steps) - 1, 0, -1):
+        if steps[index][1] is not None and steps[index][2] is None:
+            steps[index - 1][2] = None
+    return [tuple(step) for step in steps]
+
+
+def keeps_lab_up(steps, index):
+    """Whether the lab of step ``index`` of plan() stays up after it: the next step grows it."""
+    return index + 1 < len(steps) and steps[index + 1][1] is not None and steps[index + 1][2] is None
 
 
 def source_text(row):
@@ -308,11 +377,96 @@ def busy(controller_s, node_s, cores, wall_s):
     return (controller_s + node_s) / (cores * wall_s)
 
 
+def strategy(environ=None, cfg_text=None):
+    """The Ansible strategy the runs use: ANSIBLE_STRATEGY, else `strategy` of ansible.cfg's [defaults], else linear."""
+    environ = os.environ if environ is None else environ
+    if environ.get("ANSIBLE_STRATEGY", "").strip():
+        return environ["ANSIBLE_STRATEGY"].strip()
+    if cfg_text is None:
+        with open(os.path.join(ROOT, "ansible.cfg")) as handle:
+            cfg_text = handle.read()
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
+    parser.read_string(cfg_text)
+    return parser.get("defaults", "strategy", fallback="linear").strip() or "linear"
+
+
+def strategy_text(name):
+    """How the page names a strategy: with or without Mitogen (the CPU targets ask to say which)."""
+    return "`%s` (%s Mitogen)" % (name, "with" if "mitogen" in name else "without")
+
+
+def least_squares(points):
+    """(slope, intercept) of the least-squares line through [(x, y)]; None with fewer than two distinct x."""
+    if len(set(x for x, _y in points)) < 2:
+        return None
+    n = float(len(points))
+    mean_x = sum(x for x, _y in points) / n
+    mean_y = sum(y for _x, y in points) / n
+    slope = (sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _y in points))
+    return slope, mean_y - slope * mean_x
+
+
+def cpu_points(rows, run_name):
+    """[(nodes, controller CPU s)] of the ``run_name`` ("first" or "rerun") runs that measured it.
+
+    A grown lab's first run is a scale-out run, not a first run: it is left out of "first".
+    """
+    return [(row["nodes"], row[run_name + "_controller_cpu_s"]) for row in rows
+            if row.get(run_name + "_controller_cpu_s") is not None
+            and not (run_name == "first" and row.get("grown_from") is not None)]
+
+
+def cpu_per_node(rows, run_name):
+    """The control machine's CPU per node of the ``run_name`` runs, or None where no row measured it.
+
+    {"points": [(nodes, CPU s)], "slope": CPU s per added node (least squares; None with one size),
+    "fixed": the line's intercept (CPU s no node adds), "nodes": the largest size, "average": CPU s / nodes there}.
+    """
+    points = cpu_points(rows, run_name)
+    if not points:
+        return None
+    line = least_squares(points)
+    nodes, cpu = max(points)
+    return {"points": points, "slope": line[0] if line else None, "fixed": line[1] if line else None,
+            "nodes": nodes, "average": cpu / nodes}
+
+
+def sizes_text(points):
+    return ", ".join(str(nodes) for nodes, _cpu in points)
+
+
+def cpu_verdict(figures, run_name):
+    """(target, verdict, figures) of the controller CPU per node of the ``run_name`` runs (cpu_per_node())."""
+    title = {"first": "first run", "rerun": "rerun"}[run_name]
+    name = "controller CPU per added node, %s, at most %g s" % (title, CPU_PER_NODE_MAX[run_name])
+    if figures is None:
+        return name, None, "no %s measured the control machine's CPU" % title
+    average = "%.1f s per node at %s (%.0f CPU s)" % (figures["average"], nodes_text(figures["nodes"]),
+                                                      figures["average"] * figures["nodes"])
+    if figures["slope"] is None:
+        return name, None, "one size only (%s); %s" % (nodes_text(figures["nodes"]), average)
+    return name, figures["slope"] <= CPU_PER_NODE_MAX[run_name], (
+        "%.1f s per added node, least squares over %s nodes; %s" % (figures["slope"], sizes_text(figures["points"]),
+                                                                   average))
+
+
+def rerun_at_verdict(rows):
+    """(target, verdict, figures): the full rerun at RERUN_AT nodes within RERUN_MAX_S, changed=0."""
+    name = "full site.yml rerun at %s at most %d s, changed=0" % (nodes_text(RERUN_AT), RERUN_MAX_S)
+    row = next((r for r in rows if r["nodes"] == RERUN_AT), None)
+    if row is None:
+        return name, None, "this run had %s nodes" % ", ".join(str(r["nodes"]) for r in rows)
+    changed = _changed(row["rerun_changed"])
+    return name, row["rerun_s"] <= RERUN_MAX_S and changed == 0, "%.0f s, changed=%d" % (row["rerun_s"], changed)
+
+
 def judge(rows):
     """The targets, judged on the measured rows: [(target, verdict, figures)].
 
     verdict is True (met), False (missed) or None (not measured in this run). Rows: dicts with nodes,
-    first_s, rerun_s, rerun_changed ({host: changed}), npu_s and npu_changed (None without an NPU node).
+    first_s, rerun_s, rerun_changed ({host: changed}), npu_s and npu_changed (None without an NPU node),
+    grown_from (a grown lab: its first run is a scale-out run, not judged) and the controller CPU seconds
+    of each run (first_controller_cpu_s, rerun_controller_cpu_s).
     """
     verdicts = []
     for row in rows:
@@ -320,23 +474,28 @@ def judge(rows):
         verdicts.append(("rerun reports changed=0 on every host, %s" % nodes_text(row["nodes"]), not changed,
                          "changed=0 on all %d hosts" % len(row["rerun_changed"]) if not changed else
                          "changed: " + ", ".join("%s=%d" % item for item in sorted(changed.items()))))
-        verdicts.append(("rerun at most 1/%d of the first run, %s" % (RERUN_SHARE, nodes_text(row["nodes"])),
-                         row["rerun_s"] * RERUN_SHARE <= row["first_s"],
-                         "%.0f s / %.0f s = %.2f" % (row["rerun_s"], row["first_s"], row["rerun_s"] / row["first_s"])))
+        if row.get("grown_from") is None:
+            verdicts.append(("rerun at most 1/%d of the first run, %s" % (RERUN_SHARE, nodes_text(row["nodes"])),
+                             row["rerun_s"] * RERUN_SHARE <= row["first_s"],
+                             "%.0f s / %.0f s = %.2f" % (row["rerun_s"], row["first_s"],
+                                                         row["rerun_s"] / row["first_s"])))
         if row.get("npu_s") is not None:
             changed = dict((h, c) for h, c in row["npu_changed"].items() if c)
             verdicts.append(("`--tags npu` rerun reports changed=0, %s" % nodes_text(row["nodes"]), not changed,
                              "changed=0" if not changed else
                              "changed: " + ", ".join("%s=%d" % item for item in sorted(changed.items()))))
-    by = dict((row["nodes"], row) for row in rows)
+    by = dict((row["nodes"], row) for row in rows if row.get("grown_from") is None)
     name = "first run at %s under %gx the first run at %s" % (nodes_text(SCALE_TO), SCALE_MAX, nodes_text(SCALE_FROM))
     if SCALE_FROM in by and SCALE_TO in by:
         ratio = by[SCALE_TO]["first_s"] / by[SCALE_FROM]["first_s"]
         verdicts.append((name, ratio < SCALE_MAX, "%.0f s / %.0f s = %.2fx" % (by[SCALE_TO]["first_s"],
                                                                              by[SCALE_FROM]["first_s"], ratio)))
     else:
-        verdicts.append((name, None, "this run had %s nodes"
-                         % ", ".join(str(row["nodes"]) for row in rows)))
+        verdicts.append((name, None, "first runs of this run: %s"
+                         % (", ".join(nodes_text(n) for n in sorted(by)) or "none")))
+    verdicts.append(rerun_at_verdict(rows))
+    for run_name in ("first", "rerun"):
+        verdicts.append(cpu_verdict(cpu_per_node(rows, run_name), run_name))
     return verdicts
 
 
@@ -344,12 +503,17 @@ def verdict_text(verdict):
     return {True: "met", False: "**MISSED**", None: "not measured"}[verdict]
 
 
-def prepare(count, subnet):
-    """A fresh lab directory for ``count`` nodes (nothing left from an earlier run: no CA, no facts)."""
-    directory = os.path.join(OUT, "lab-%d" % count)
+def fresh_directory(directory):
+    """Empty ``directory`` (with group_vars/all) and no fact cache of it: nothing left from an earlier run."""
     shutil.rmtree(directory, ignore_errors=True)
     shutil.rmtree(facts_dir(directory), ignore_errors=True)
     os.makedirs(os.path.join(directory, "group_vars", "all"))
+
+
+def prepare(count, subnet):
+    """A fresh lab directory for ``count`` nodes (nothing left from an earlier run: no CA, no facts)."""
+    directory = os.path.join(OUT, "lab-%d" % count)
+    fresh_directory(directory)
     with open(os.path.join(directory, "config.yaml"), "w") as handle:
         handle.write(config(count, subnet))
     with open(os.path.join(directory, "group_vars", "all", "lab.yml"), "w") as handle:
@@ -372,22 +536,28 @@ def lab(directory, action):
 
 
 def playbook(directory, args, log_name, counters=None):
-    """Run ansible-playbook and keep its log; return a dict of what it measured.
+    """Run our ansible-playbook with ``args`` on the lab inventory ``directory``; return timed()'s dict."""
+    env = {"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "ANSIBLE_CACHE_PLUGIN_CONNECTION": facts_dir(directory)}
+    return timed([os.path.join(BIN, "ansible-playbook")] + list(args) + ["-i", directory], env, ROOT, log_name,
+                 counters)
+
+
+def timed(argv, env, cwd, log_name, counters=None):
+    """Run an ansible-playbook command line (``env`` added to this environment) and keep its log in
+    bench/out/<log_name>.log; return a dict of what it measured.
 
     wall_s, changed ({host: changed}), stages ({play: seconds}), log (its text), controller_cpu_s (CPU
     seconds of ansible-playbook and all its children) and node_cpu_s (CPU seconds used in the
     containers whose cgroup counter files are ``counters``; None without them).
     """
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1", ANSIBLE_CACHE_PLUGIN_CONNECTION=facts_dir(directory))
+    env = dict(dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1"), **env)
     log_path = os.path.join(OUT, log_name + ".log")
     marks = []
     nodes_before = nodes_cpu_s(counters)
     cpu_before = controller_cpu_s()
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([os.path.join(BIN, "ansible-playbook")] + list(args) + ["-i", directory], env=env,
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in proc.stdout:
             log.write(line)
             match = PLAY.match(line)
@@ -403,9 +573,9 @@ def playbook(directory, args, log_name, counters=None):
     rows = RECAP.findall(text)
     if returncode != 0:
         fatal = [line for line in text.splitlines() if line.startswith(("fatal:", "failed:", "TASK ["))]
-        raise SystemExit("bench: ansible-playbook %s failed on %s (rc %d; log %s):\n%s\n...\n%s"
-                         % (" ".join(args), directory, returncode, os.path.relpath(log_path, ROOT),
-                            "\n".join(fatal[-12:]), text[-2500:]))
+        raise SystemExit("bench: %s failed (rc %d; log %s):\n%s\n...\n%s"
+                         % (" ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv)), returncode,
+                            os.path.relpath(log_path, ROOT), "\n".join(fatal[-12:]), text[-2500:]))
     return {"wall_s": wall, "changed": dict((r[0], int(r[2])) for r in rows),
             "stages": stage_times(marks, start, start + wall), "log": text, "controller_cpu_s": controller,
             "node_cpu_s": None if nodes_before is None or nodes_after is None else nodes_after - nodes_before}
@@ -429,49 +599,98 @@ def counter_layout(paths):
     return re.sub(r"[0-9a-f]{64}", "<id>", paths[0]) if paths else None
 
 
-def measure(count, subnet):
-    directory = prepare(count, subnet)
+def timed_runs(directory, count, grown_from, counters, load):
+    """The first run (a scale-out run on a grown lab), the rerun and the `--tags npu` rerun: the row."""
     kinds = mix(count)
-    lab(directory, "down")
-    load = [os.getloadavg()[0]]
-    lab(directory, "up")
-    try:
-        counters = lab_counters(directory, count)
-        if kinds["gpu"] or kinds["npu"]:
-            playbook(directory, ["tests/support/vendor_standins.yml"], "deploy-%d-standins" % count)
-        first = playbook(directory, ["site.yml"], "deploy-%d-first" % count, counters)
-        rerun = playbook(directory, ["site.yml"], "deploy-%d-rerun" % count, counters)
-        npu = None
-        if kinds["npu"]:
-            npu = playbook(directory, ["site.yml", "--tags", "npu"], "deploy-%d-npu" % count, counters)
-        load.append(os.getloadavg()[0])
-    finally:
-        lab(directory, "down")
-    row = {"nodes": count, "mix": kinds, "cores": os.cpu_count(), "first_s": first["wall_s"],
-           "first_changed": first["changed"], "first_stages": first["stages"], "rerun_s": rerun["wall_s"],
-           "rerun_changed": rerun["changed"], "rerun_stages": rerun["stages"],
+    first = playbook(directory, ["site.yml"], "deploy-%d-first" % count, counters)
+    rerun = playbook(directory, ["site.yml"], "deploy-%d-rerun" % count, counters)
+    npu = None
+    if kinds["npu"]:
+        npu = playbook(directory, ["site.yml", "--tags", "npu"], "deploy-%d-npu" % count, counters)
+    load.append(os.getloadavg()[0])
+    row = {"nodes": count, "grown_from": grown_from, "mix": kinds, "cores": os.cpu_count(),
+           "first_s": first["wall_s"], "first_changed": first["changed"], "first_stages": first["stages"],
+           "rerun_s": rerun["wall_s"], "rerun_changed": rerun["changed"], "rerun_stages": rerun["stages"],
            "rerun_unchanged": skipped_stages(rerun["log"]),
            "npu_s": npu["wall_s"] if npu else None, "npu_changed": npu["changed"] if npu else None,
-           "load_average": load, "node_cpu_counter": counter_layout(counters)}
+           "load_average": load, "node_cpu_counter": counter_layout(counters), "strategy": strategy()}
     for name, timed in (("first", first), ("rerun", rerun), ("npu", npu)):
         row[name + "_controller_cpu_s"] = timed["controller_cpu_s"] if timed else None
         row[name + "_node_cpu_s"] = timed["node_cpu_s"] if timed else None
     return row
 
 
+def standins(directory, count, hosts=None):
+    """Put the vendor stand-ins on the lab's GPU/NPU nodes (only on ``hosts`` when given); not timed."""
+    kinds = mix(count)
+    if kinds["gpu"] or kinds["npu"]:
+        limit = ["--limit", ",".join(hosts)] if hosts else []
+        playbook(directory, ["tests/support/vendor_standins.yml"] + limit, "deploy-%d-standins" % count)
+
+
+def measure(count, subnet, keep_up=False):
+    """The row of a fresh ``count``-node lab; with ``keep_up`` the lab stays up for a grown size (grow())."""
+    directory = prepare(count, subnet)
+    lab(directory, "down")
+    load = [os.getloadavg()[0]]
+    lab(directory, "up")
+    try:
+        counters = lab_counters(directory, count)
+        standins(directory, count)
+        row = timed_runs(directory, count, None, counters, load)
+    except BaseException:
+        lab(directory, "down")
+        raise
+    if not keep_up:
+        lab(directory, "down")
+    return row
+
+
+def grow(directory, name, subnet, old_count, count, keep_up=False):
+    """The row of the lab in ``directory`` (up, ``old_count`` nodes, named bench<name>) grown to ``count``."""
+    with open(os.path.join(directory, "config.yaml"), "w") as handle:
+        handle.write(config(count, subnet, name))
+    load = [os.getloadavg()[0]]
+    try:
+        lab(directory, "up")
+        counters = lab_counters(directory, count)
+        standins(directory, count, [hostname(name, index) for index in range(old_count, count)])
+        row = timed_runs(directory, count, old_count, counters, load)
+    except BaseException:
+        lab(directory, "down")
+        raise
+    if not keep_up:
+        lab(directory, "down")
+    return row
+
+
 def run():
     rows = []
-    reuse = reuse_enabled()
-    for index, (count, kept) in enumerate(plan(sizes(), reuse)):
-        if kept:
-            row = load_row(kept, count)
-            print("bench deploy: %d node(s): reused %s of %s" % (count, os.path.relpath(kept, ROOT),
-                                                                  row["reused"]["date"]), flush=True)
-        else:
-            print("bench deploy: %d node(s)" % count, flush=True)
-            row = measure(count, FIRST_SUBNET + index)
-            save_row(row, row_path(count))
-        rows.append(row)
+    steps = plan(sizes(), reuse_enabled())
+    directory = None  # the lab kept up for the next (grown) size
+    try:
+        for index, (count, grown_from, kept) in enumerate(steps):
+            root = lab_root(steps, index)
+            keep_up = keeps_lab_up(steps, index)
+            if kept:
+                row = load_row(kept, count, grown_from)
+                print("bench deploy: %d node(s): reused %s of %s" % (count, os.path.relpath(kept, ROOT),
+                                                                      row["reused"]["date"]), flush=True)
+            elif grown_from is None:
+                print("bench deploy: %d node(s)" % count, flush=True)
+                row = measure(count, FIRST_SUBNET + index, keep_up)
+                directory = os.path.join(OUT, "lab-%d" % count) if keep_up else None
+            else:
+                print("bench deploy: %d node(s), the %d-node lab grown" % (count, grown_from), flush=True)
+                up, directory = directory, None
+                row = grow(up, steps[root][0], FIRST_SUBNET + root, grown_from, count, keep_up)
+                directory = up if keep_up else None
+            if not kept:
+                save_row(row, row_path(count))
+            rows.append(row)
+    finally:
+        if directory:
+            lab(directory, "down")
     verdicts = judge(rows)
     return {"rows": rows, "cores": os.cpu_count(), "plot": plot(rows), "verdicts": verdicts,
             "targets": dict((name, met) for name, met, _figures in verdicts if met is not None)}
@@ -486,8 +705,9 @@ def plot(rows):
     except ImportError:
         return None
     nodes = [r["nodes"] for r in rows]
+    fresh = [r for r in rows if r.get("grown_from") is None]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(nodes, [r["first_s"] for r in rows], marker="o", label="first run")
+    ax.plot([r["nodes"] for r in fresh], [r["first_s"] for r in fresh], marker="o", label="first run")
     ax.plot(nodes, [r["rerun_s"] for r in rows], marker="o", label="rerun")
     npu = [r for r in rows if r["npu_s"] is not None]
     if npu:
@@ -518,12 +738,23 @@ def _top(stages, count=3):
 RUNS = (("first", "first run"), ("rerun", "rerun"), ("npu", "`--tags npu` rerun"))
 
 
+def run_title(row, run_name):
+    """What a timed run of ``row`` was, for the tables: a grown lab's first run is a scale-out run."""
+    if run_name == "first" and row.get("grown_from") is not None:
+        return "scale-out run (%s new)" % nodes_text(row["nodes"] - row["grown_from"])
+    return dict(RUNS)[run_name]
+
+
 def _cpu(seconds):
     return "not available" if seconds is None else "%.0f" % seconds
 
 
 def _busy(fraction):
     return "not available" if fraction is None else "%.0f%%" % (100 * fraction)
+
+
+def _per_node(seconds, nodes):
+    return "not available" if seconds is None else "%.1f" % (seconds / nodes)
 
 
 def run_busy(row, run_name, cores):
@@ -533,7 +764,7 @@ def run_busy(row, run_name, cores):
 
 
 def cpu_table(result):
-    """The CPU table: per size and timed run, wall time, controller and node CPU seconds, and busy."""
+    """The CPU table: per size and timed run, wall time, controller CPU (and per node), node CPU seconds, busy."""
     rows = result["rows"]
     layout = next((r["node_cpu_counter"] for r in rows if r.get("node_cpu_counter")), None)
     lines = ["CPU seconds of each timed run: controller is ansible-playbook and every process it waited for "
@@ -542,16 +773,65 @@ def cpu_table(result):
              "Not counted: other jobs on the machine, dockerd, and the SSH connection masters that ControlPersist "
              "keeps after the run (ansible.cfg)." % ("`%s`" % layout if layout else "not available",
                                                     result["cores"]), "",
-             "| nodes | run | wall (s) | controller CPU (s) | node CPU (s) | busy |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| nodes | run | wall (s) | controller CPU (s) | controller CPU per node (s) | node CPU (s) | busy |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
-        for run_name, title in RUNS:
+        for run_name, _title in RUNS:
             if row.get(run_name + "_s") is None:
                 continue
-            lines.append("| %d | %s | %.0f | %s | %s | %s |"
-                         % (row["nodes"], title, row[run_name + "_s"], _cpu(row.get(run_name + "_controller_cpu_s")),
-                            _cpu(row.get(run_name + "_node_cpu_s")), _busy(run_busy(row, run_name, result["cores"]))))
+            controller = row.get(run_name + "_controller_cpu_s")
+            lines.append("| %d | %s | %.0f | %s | %s | %s | %s |"
+                         % (row["nodes"], run_title(row, run_name), row[run_name + "_s"], _cpu(controller),
+                            _per_node(controller, row["nodes"]), _cpu(row.get(run_name + "_node_cpu_s")),
+                            _busy(run_busy(row, run_name, result["cores"]))))
     return lines
+
+
+def projection(figures, nodes=PROJECT_TO):
+    """CPU seconds of the control machine at ``nodes`` nodes on the line of cpu_per_node(), or None."""
+    if figures is None or figures["slope"] is None:
+        return None
+    return figures["fixed"] + figures["slope"] * nodes
+
+
+def cpu_per_node_table(rows):
+    """The table of the control machine's CPU per node, first run and rerun, with its projection to PROJECT_TO."""
+    lines = ["Controller CPU per node: what grows with the node count at a site, where each node brings its own "
+             "CPUs (see Reading the deploy figures). Per added node is the slope of the least-squares line "
+             "through (nodes, controller CPU s) of the sizes measured, fixed part its intercept; a grown lab's "
+             "scale-out run is not a first run and is left out. Strategy: %s." % strategies_text(rows), "",
+             "| run | sizes (nodes) | per node at the largest size (s) | per added node (s) | fixed part (s) "
+             "| line at %d nodes (CPU s) | target per added node |" % PROJECT_TO,
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for run_name, title in RUNS[:2]:
+        figures = cpu_per_node(rows, run_name)
+        if figures is None:
+            lines.append("| %s | none measured | | | | | %g s |" % (title, CPU_PER_NODE_MAX[run_name]))
+            continue
+        at = projection(figures)
+        lines.append("| %s | %s | %.1f | %s | %s | %s | %g s |" % (
+            title, sizes_text(figures["points"]), figures["average"],
+            "one size only" if figures["slope"] is None else "%.1f" % figures["slope"],
+            "" if figures["fixed"] is None else "%.0f" % figures["fixed"],
+            "" if at is None else "%.0f (%.1f h of one core)" % (at, at / 3600.0), CPU_PER_NODE_MAX[run_name]))
+    return lines
+
+
+def strategies_text(rows):
+    """The strategies of the rows' runs, for the page ("not recorded" for rows of an earlier benchmark)."""
+    names = sorted(set(row.get("strategy") or "" for row in rows))
+    return ", ".join(strategy_text(name) if name else "not recorded (a row from an earlier version of the benchmark)"
+                     for name in names)
+
+
+def fresh_rows(rows):
+    """The rows of labs set up fresh (their first run is a first run)."""
+    return [row for row in rows if row.get("grown_from") is None]
+
+
+def biggest(rows):
+    """The largest fresh lab's row (the stage table and the reading), or the largest row where none is fresh."""
+    return (fresh_rows(rows) or rows)[-1]
 
 
 def markdown(result):
@@ -565,21 +845,36 @@ def markdown(result):
             npu = "no NPU node | | "
         else:
             npu = "%.0f | %d | %.2f" % (row["npu_s"], _changed(row["npu_changed"]), row["npu_s"] / row["rerun_s"])
-        lines.append("| %d | %d / %d / %d | %.0f | %d | %.0f | %d | %.2f | %s | %s |"
-                     % (row["nodes"], row["mix"]["gpu"], row["mix"]["npu"], row["mix"]["cpu"], row["first_s"],
+        grown = row.get("grown_from")
+        lines.append("| %d | %d / %d / %d | %s | %d | %.0f | %d | %s | %s | %s |"
+                     % (row["nodes"], row["mix"]["gpu"], row["mix"]["npu"], row["mix"]["cpu"],
+                        "%.0f" % row["first_s"] if grown is None else "%.0f (scale-out)" % row["first_s"],
                         _changed(row["first_changed"]), row["rerun_s"], _changed(row["rerun_changed"]),
-                        row["rerun_s"] / row["first_s"], npu, source_text(row)))
-    lines += [""] + cpu_table(result)
+                        "%.2f" % (row["rerun_s"] / row["first_s"]) if grown is None else "",
+                        npu, source_text(row) + ("" if grown is None else "; the %d-node lab grown" % grown)))
+    if any(row.get("grown_from") is not None for row in rows):
+        lines += ["", "A grown size (AIPLATFORM_BENCH_SIZES `N+`) is the lab of the size before it, kept up after "
+                  "its runs and grown to N nodes (its host names keep that lab's name): its first run is a "
+                  "scale-out run, the new nodes' first run and the others' rerun, and is not judged; its rerun is a "
+                  "full rerun of every node."]
+    lines += [""] + cpu_table(result) + [""] + cpu_per_node_table(rows)
     lines += ["", "![wall time](%s)" % PNG, "", "Targets:", ""]
     for name, met, figures in result["verdicts"]:
         lines.append("- %s: %s (%s)" % (name, verdict_text(met), figures))
-    big = rows[-1]
+    big = biggest(rows)
+    later = [r for r in rows if r["nodes"] > big["nodes"]]
     lines += ["", "Stages at %s (seconds from the play banners of the run log; start-up is inventory "
-              "and connection set-up before the first play):" % nodes_text(big["nodes"]), "",
-              "| stage | first run (s) | rerun (s) |", "| --- | --- | --- |"]
+              "and connection set-up before the first play)%s:"
+              % (nodes_text(big["nodes"]), "".join(", and the rerun at %s" % nodes_text(r["nodes"]) for r in later)),
+              "", "| stage | first run (s) | rerun (s) |%s" % "".join(" rerun at %d nodes (s) |" % r["nodes"]
+                                                              for r in later),
+              "| --- | --- | --- |%s" % (" --- |" * len(later))]
     for name in big["first_stages"]:
-        lines.append("| %s | %.0f | %.0f |" % (name, big["first_stages"][name], big["rerun_stages"].get(name, 0)))
+        lines.append("| %s | %.0f | %.0f |%s" % (name, big["first_stages"][name], big["rerun_stages"].get(name, 0),
+                                                 "".join(" %.0f |" % r["rerun_stages"].get(name, 0) for r in later)))
     lines += ["", unchanged_text(big.get("rerun_unchanged"))]
+    for row in later:
+        lines += ["", "At %s: %s" % (nodes_text(row["nodes"]), unchanged_text(row.get("rerun_unchanged")))]
     lines += ["", reading(result), ""]
     return "\n".join(lines)
 
@@ -604,7 +899,7 @@ def cpu_sentence(row, cores):
 
 def reading(result):
     rows = result["rows"]
-    big = rows[-1]
+    big = biggest(rows)
     loads = ", ".join("%.1f-%.1f" % tuple(r["load_average"]) for r in rows)
     return (
         "Reading: at %s the first run's time goes mostly to %s, the rerun's to %s. Every container of a "
@@ -624,9 +919,13 @@ def reading(result):
 def headline(result):
     """[(figure, value)] for the summary of bench/run.py."""
     rows = result["rows"]
-    big = rows[-1]
+    big = biggest(rows)
     out = [("full site.yml, %s: first run / rerun" % nodes_text(big["nodes"]),
             "%.0f s / %.0f s (rerun changed=%d)" % (big["first_s"], big["rerun_s"], _changed(big["rerun_changed"])))]
+    for row in rows:
+        if row["nodes"] > big["nodes"]:
+            out.append(("full site.yml rerun, %s (%s)" % (nodes_text(row["nodes"]), lab_kind(row.get("grown_from"))),
+                        "%.0f s (changed=%d)" % (row["rerun_s"], _changed(row["rerun_changed"]))))
     npu = [r for r in rows if r["npu_s"] is not None]
     if npu:
         out.append(("`--tags npu` rerun vs full rerun, %s" % nodes_text(npu[-1]["nodes"]),
@@ -634,6 +933,11 @@ def headline(result):
                                                  npu[-1]["npu_s"] / npu[-1]["rerun_s"])))
     else:
         out.append(("`--tags npu` rerun", "no NPU node in the labs of this run"))
+    figures = [(title, cpu_per_node(rows, run_name)) for run_name, title in RUNS[:2]]
+    out.append(("controller CPU per added node, first run / rerun",
+                " / ".join("not measured" if f is None or f["slope"] is None else "%.1f s" % f["slope"]
+                           for _title, f in figures)
+                + " (targets %g s / %g s)" % (CPU_PER_NODE_MAX["first"], CPU_PER_NODE_MAX["rerun"])))
     unjudged = [name for name, met, _figures in result["verdicts"] if met is None]
     if unjudged:
         out.append(("targets not measured", "; ".join(unjudged)))

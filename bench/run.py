@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, written into docs/benchmarks.md.
 
-    bench/run.py [NAME...]     only the benchmarks named (inventory, deploy, offline)
+    bench/run.py [NAME...]     only the benchmarks named (inventory, deploy, offline, kubespray)
 
 Each benchmark module exposes run() -> result, markdown(result) -> text and headline(result)
 -> [(figure, value)]; its text replaces the section between its markers in docs/benchmarks.md,
@@ -25,9 +25,11 @@ sys.path.insert(0, HERE)
 
 import deploy_bench  # noqa: E402
 import inventory_bench  # noqa: E402
+import kubespray_bench  # noqa: E402
 import offline_bench  # noqa: E402
 
-BENCHMARKS = [("inventory", inventory_bench), ("deploy", deploy_bench), ("offline", offline_bench)]
+BENCHMARKS = [("inventory", inventory_bench), ("deploy", deploy_bench), ("offline", offline_bench),
+              ("kubespray", kubespray_bench)]
 
 HEAD = """# Benchmarks
 

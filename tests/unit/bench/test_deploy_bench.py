@@ -128,7 +128,10 @@ def test_lab_vars_match_the_lab():
         assert generated[key] == lab[key]
 
 
-SIZES = [("1,5,10,20", [1, 5, 10, 20]), ("20, 1,5", [1, 5, 20]), ("2,2", [2])]
+SIZES = [("1,5,10,20", [(1, None), (5, None), (10, None), (20, None)]), ("20, 1,5", [(1, None), (5, None), (20, None)]),
+         ("2,2", [(2, None)]), ("1,5,10,20,40+", [(1, None), (5, None), (10, None), (20, None), (40, 20)]),
+         ("40+, 20", [(20, None), (40, 20)]), ("5,7+,9+,12", [(5, None), (7, 5), (9, 7), (12, None)]),
+         ("40+,40+,20", [(20, None), (40, 20)])]
 
 
 @pytest.mark.parametrize("text,expected", SIZES)
@@ -136,10 +139,33 @@ def test_sizes(text, expected):
     assert deploy_bench.sizes(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "0,5", "five", "1,300"])
-def test_bad_sizes(text):
-    with pytest.raises(SystemExit, match="AIPLATFORM_BENCH_SIZES"):
+def test_default_sizes_rerun_40_nodes_on_the_grown_20_node_lab():
+    assert deploy_bench.sizes(deploy_bench.DEFAULT_SIZES)[-2:] == [(20, None), (40, 20)]
+
+
+@pytest.mark.parametrize("text,match", [("", "give 1 to"), ("0,5", "give 1 to"), ("five", "not a comma-separated"),
+                                        ("1,300", "at most 200"), ("5+", "5\\+ grows the lab of the size before it"),
+                                        ("10+,20", "10\\+ grows"), ("20,40,40+", "both as a lab of its own and grown"),
+                                        ("20,+", "not a comma-separated"), ("1,300+", "at most 200")])
+def test_bad_sizes(text, match):
+    with pytest.raises(SystemExit, match="AIPLATFORM_BENCH_SIZES.*" + match):
         deploy_bench.sizes(text)
+
+
+def test_lab_root():
+    planned = [(5, None, None), (7, 5, None), (9, 7, None), (12, None, None), (14, 12, None)]
+    assert [deploy_bench.lab_root(planned, i) for i in range(5)] == [0, 0, 0, 3, 3]
+
+
+def test_grown_config_keeps_the_lab_it_grows():
+    small, grown = yaml.safe_load(deploy_bench.config(5, 236)), yaml.safe_load(deploy_bench.config(8, 236, 5))
+    assert grown["nodes"][:5] == small["nodes"]
+    assert [n["hostname"] for n in grown["nodes"][5:]] == ["bench5-npu-02", "bench5-cpu-02", "bench5-gpu-03"]
+    assert grown["cluster"] == small["cluster"] and grown["storage"] == small["storage"]
+    assert grown["nodes"][7]["ip"] == "172.31.236.18"
+    result = parse(deploy_bench.config(8, 236, 5), "config.yaml")
+    assert not [p for p in result.problems if p.level != "warning"]
+    assert len(result.model.hosts) == 8
 
 
 def test_stage_times():
@@ -164,7 +190,7 @@ def test_markdown_without_npu_node():
     text = deploy_bench.markdown(result_of([row(1, 100, 40), row(2, 120, 30)]))
     assert "| 1 | 0 / 0 / 0 | 100 | 5 | 40 | 0 | 0.40 | no NPU node |" in text
     assert "- rerun at most 1/3 of the first run, 1 node: **MISSED** (40 s / 100 s = 0.40)" in text
-    assert "- %s: not measured (this run had 1, 2 nodes)" % SCALE in text
+    assert "- %s: not measured (first runs of this run: 1 node, 2 nodes)" % SCALE in text
     assert "2 cores" in text
     headline = dict(deploy_bench.headline(result_of([row(1, 100, 40)])))
     assert headline["`--tags npu` rerun"] == "no NPU node in the labs of this run"
@@ -212,13 +238,14 @@ def test_markdown_cpu_table_and_reading():
     result = result_of([cpu_row(1, 100, 40, node=None), cpu_row(3, 200, 50, npu=10)])
     result["rows"][1]["node_cpu_counter"] = "/sys/fs/cgroup/unified/docker/<id>/cpu.stat"
     text = deploy_bench.markdown(result)
-    assert "| nodes | run | wall (s) | controller CPU (s) | node CPU (s) | busy |" in text
+    assert ("| nodes | run | wall (s) | controller CPU (s) | controller CPU per node (s) | node CPU (s) | busy |"
+            in text)
     assert "cgroup counter `/sys/fs/cgroup/unified/docker/<id>/cpu.stat`" in text
-    assert "| 1 | first run | 100 | 30 | not available | not available |" in text
+    assert "| 1 | first run | 100 | 30 | 30.0 | not available | not available |" in text
     # (30 + 90) / (2 x 200) = 30%, (20 + 40) / (2 x 50) = 60%, (4 + 2) / (2 x 10) = 30%
-    assert "| 3 | first run | 200 | 30 | 90 | 30% |" in text
-    assert "| 3 | rerun | 50 | 20 | 40 | 60% |" in text
-    assert "| 3 | `--tags npu` rerun | 10 | 4 | 2 | 30% |" in text
+    assert "| 3 | first run | 200 | 30 | 10.0 | 90 | 30% |" in text
+    assert "| 3 | rerun | 50 | 20 | 6.7 | 40 | 60% |" in text
+    assert "| 3 | `--tags npu` rerun | 10 | 4 | 1.3 | 2 | 30% |" in text
     assert "| 1 | `--tags npu` rerun" not in text
     assert ("At 3 nodes the machine was 30% busy during the first run (ansible-playbook and its children 30 CPU s, "
             "the lab's containers 90 CPU s, over 2 cores x 200 s) and 60% during the rerun:") in text
@@ -227,7 +254,7 @@ def test_markdown_cpu_table_and_reading():
 def test_cpu_uses_the_cores_of_the_row():
     # a row reused from a run on another machine is judged against that machine's cores
     result = result_of([cpu_row(3, 200, 50, cores=4)])
-    assert "| 3 | first run | 200 | 30 | 90 | 15% |" in deploy_bench.markdown(result)
+    assert "| 3 | first run | 200 | 30 | 10.0 | 90 | 15% |" in deploy_bench.markdown(result)
 
 
 def test_reading_without_node_cpu():
@@ -241,6 +268,153 @@ def test_reading_without_node_cpu():
     assert "not available (the CPU used inside the lab's containers was not measured)." in \
         deploy_bench.reading(result_of([row(1, 100, 40)]))
     assert "cgroup counter not available" in deploy_bench.markdown(result)
+
+
+# The figures of docs/benchmarks.md before issue 19 (20 nodes: 371 CPU s first run, 109 rerun).
+FIRST_CPU = [(1, 31.0), (5, 92.0), (10, 181.0), (20, 371.0)]
+RERUN_CPU = [(1, 14.0), (5, 38.0), (10, 65.0), (20, 109.0)]
+
+
+def test_least_squares():
+    assert deploy_bench.least_squares([(1, 5.0), (3, 9.0)]) == pytest.approx((2.0, 3.0))
+    assert deploy_bench.least_squares([(1, 1.0), (2, 3.0), (3, 2.0)]) == pytest.approx((0.5, 1.0))
+    slope, fixed = deploy_bench.least_squares(FIRST_CPU)
+    assert (round(slope, 2), round(fixed, 1)) == (18.05, 6.3)
+    assert deploy_bench.least_squares([(5, 10.0), (5, 12.0)]) is None
+    assert deploy_bench.least_squares([(5, 10.0)]) is None and deploy_bench.least_squares([]) is None
+
+
+def cpu_rows(first=FIRST_CPU, rerun=RERUN_CPU):
+    rows = [row(n, 10.0 * n, 2.0 * n) for n, _cpu in rerun]
+    by = dict((r["nodes"], r) for r in rows)
+    for run_name, points in (("first", first), ("rerun", rerun)):
+        for nodes, cpu in points:
+            by[nodes][run_name + "_controller_cpu_s"] = cpu
+    return rows
+
+
+def test_cpu_per_node_leaves_the_scale_out_run_out_of_the_first_runs():
+    rows = cpu_rows(rerun=RERUN_CPU + [(40, 200.0)])
+    rows[-1].update(grown_from=20, first_controller_cpu_s=400.0)
+    first, rerun = deploy_bench.cpu_per_node(rows, "first"), deploy_bench.cpu_per_node(rows, "rerun")
+    assert first["points"] == FIRST_CPU and first["nodes"] == 20 and first["average"] == pytest.approx(18.55)
+    assert first["slope"] == pytest.approx(18.0495, abs=1e-3)
+    assert rerun["points"] == RERUN_CPU + [(40, 200.0)] and rerun["average"] == pytest.approx(5.0)
+    assert rerun["slope"] == pytest.approx(deploy_bench.least_squares(RERUN_CPU + [(40, 200.0)])[0])
+    assert deploy_bench.cpu_per_node([row(1, 10, 3)], "rerun") is None
+    one = deploy_bench.cpu_per_node(cpu_rows([(5, 50.0)], [(5, 20.0)]), "first")
+    assert one["slope"] is None and one["average"] == 10.0
+    assert deploy_bench.projection(one) is None
+    assert deploy_bench.projection(first, 500) == pytest.approx(first["fixed"] + 500 * first["slope"])
+
+
+CPU_FIRST = "controller CPU per added node, first run, at most 8 s"
+CPU_RERUN = "controller CPU per added node, rerun, at most 1 s"
+
+
+def test_cpu_targets():
+    judged = dict((name, (met, figures)) for name, met, figures in deploy_bench.judge(cpu_rows()))
+    assert judged[CPU_FIRST] == (False, "18.0 s per added node, least squares over 1, 5, 10, 20 nodes; "
+                                        "18.6 s per node at 20 nodes (371 CPU s)")
+    assert judged[CPU_RERUN][0] is False and judged[CPU_RERUN][1].startswith("5.0 s per added node")
+    # met at the bound exactly, missed just over it
+    good = cpu_rows([(1, 10.0), (21, 170.0)], [(1, 8.0), (21, 28.0)])
+    assert verdicts(good)[CPU_FIRST] is True and verdicts(good)[CPU_RERUN] is True
+    bad = cpu_rows([(1, 10.0), (21, 170.5)], [(1, 8.0), (21, 28.5)])
+    assert verdicts(bad)[CPU_FIRST] is False and verdicts(bad)[CPU_RERUN] is False
+    # one size: not measured, with the average; no CPU figure: not measured
+    one = dict((n, (m, f)) for n, m, f in deploy_bench.judge(cpu_rows([(5, 50.0)], [(5, 20.0)])))
+    assert one[CPU_RERUN] == (None, "one size only (5 nodes); 4.0 s per node at 5 nodes (20 CPU s)")
+    assert verdicts([row(1, 100, 30), row(5, 200, 40)])[CPU_FIRST] is None
+
+
+RERUN_20 = "full site.yml rerun at 20 nodes at most 60 s, changed=0"
+
+
+def test_rerun_at_20_nodes_target():
+    figures = dict((n, (m, f)) for n, m, f in deploy_bench.judge([row(1, 100, 30), row(20, 900, 131)]))
+    assert figures[RERUN_20] == (False, "131 s, changed=0")
+    assert verdicts([row(20, 900, 60)])[RERUN_20] is True
+    assert verdicts([row(20, 900, 59, rerun_changed={"a": 0, "b": 1})])[RERUN_20] is False
+    assert dict((n, (m, f)) for n, m, f in deploy_bench.judge([row(1, 100, 30), row(5, 200, 40)]))[RERUN_20] == (
+        None, "this run had 1, 5 nodes")
+
+
+def grown_result():
+    rows = cpu_rows(rerun=RERUN_CPU + [(40, 200.0)])
+    rows[-1].update(grown_from=20, first_s=600.0, rerun_s=250.0, first_controller_cpu_s=400.0)
+    result = result_of(rows)
+    rows[-1]["rerun_stages"] = {"start-up": 2.0, "Node preparation": 30.0, "Kubernetes": 25.0}
+    rows[-1]["rerun_unchanged"] = {"node_init": 40}
+    return result
+
+
+def test_grown_size_is_judged_on_its_rerun_only():
+    got = verdicts(grown_result()["rows"])
+    assert got["rerun reports changed=0 on every host, 40 nodes"] is True
+    assert "rerun at most 1/3 of the first run, 40 nodes" not in got
+    assert "rerun at most 1/3 of the first run, 20 nodes" in got
+
+
+def test_markdown_of_a_grown_size_and_the_cpu_per_node_table():
+    text = deploy_bench.markdown(grown_result())
+    assert "| 40 | 13 / 13 / 13 | 600 (scale-out) | 5 | 250 | 0 |  | no NPU node | |  " \
+           "| this run; the 20-node lab grown |" in text
+    assert "| 20 | 7 / 6 / 6 | 200 | 5 | 40 | 0 | 0.20 |" in text
+    assert "| 40 | scale-out run (20 nodes new) | 600 | 400 | 10.0 |" in text
+    assert "| 40 | rerun | 250 | 200 | 5.0 |" in text
+    first = deploy_bench.cpu_per_node(grown_result()["rows"], "first")
+    line = "| first run | 1, 5, 10, 20 | 18.6 | 18.0 | 6 | %.0f (%.1f h of one core) | 8 s |" % (
+        deploy_bench.projection(first), deploy_bench.projection(first) / 3600)
+    assert line in text and "(2.5 h of one core)" in line
+    assert "| rerun | 1, 5, 10, 20, 40 | 5.0 | " in text
+    # the stage table is the largest fresh lab's, with the grown lab's rerun beside it
+    assert "Stages at 20 nodes" in text and ", and the rerun at 40 nodes:" in text
+    assert "| stage | first run (s) | rerun (s) | rerun at 40 nodes (s) |\n| --- | --- | --- | --- |" in text
+    assert "| Node preparation | 50 | 20 | 30 |" in text
+    assert "At 40 nodes: Stages skipped on the rerun as unchanged (hosts): node_init 40." in text
+    assert "A grown size (AIPLATFORM_BENCH_SIZES `N+`)" in text
+    assert "Reading: at 20 nodes" in text
+    headline = dict(deploy_bench.headline(grown_result()))
+    assert headline["full site.yml, 20 nodes: first run / rerun"] == "200 s / 40 s (rerun changed=0)"
+    assert headline["full site.yml rerun, 40 nodes (lab grown from 20 nodes)"] == "250 s (changed=0)"
+    assert headline["controller CPU per added node, first run / rerun"].startswith("18.0 s / ")
+    assert headline["controller CPU per added node, first run / rerun"].endswith(" (targets 8 s / 1 s)")
+
+
+@pytest.mark.parametrize("environ,cfg,expected", [
+    ({}, "[defaults]\nforks = 50\n", "linear"),
+    ({}, "[defaults]\nstrategy = mitogen_linear  # issue 19\n", "mitogen_linear"),
+    ({"ANSIBLE_STRATEGY": "free"}, "[defaults]\nstrategy = mitogen_linear\n", "free"),
+    ({"ANSIBLE_STRATEGY": " "}, "[ssh_connection]\npipelining = true\n", "linear"),
+])
+def test_strategy(environ, cfg, expected):
+    assert deploy_bench.strategy(environ, cfg) == expected
+
+
+def test_strategy_of_this_checkout_and_on_the_page():
+    assert deploy_bench.strategy({}) == "linear"  # ansible.cfg sets none
+    rows = cpu_rows()
+    for r in rows:
+        r["strategy"] = "linear"
+    text = deploy_bench.markdown(result_of(rows))
+    assert "is left out. Strategy: `linear` (without Mitogen).\n" in text
+    rows[0]["strategy"] = "mitogen_linear"
+    assert "Strategy: `linear` (without Mitogen), `mitogen_linear` (with Mitogen)." in deploy_bench.markdown(
+        result_of(rows))
+    del rows[0]["strategy"]
+    assert "Strategy: not recorded (a row from an earlier version of the benchmark), `linear` (without Mitogen)." \
+        in deploy_bench.markdown(result_of(rows))
+
+
+def test_markdown_cpu_per_node_table_without_figures():
+    text = deploy_bench.markdown(result_of([row(1, 100, 40)]))
+    assert "| first run | none measured | | | | | 8 s |" in text
+    assert "| rerun | none measured | | | | | 1 s |" in text
+    assert "A grown size" not in text
+    headline = dict(deploy_bench.headline(result_of([row(1, 100, 40)])))
+    assert headline["controller CPU per added node, first run / rerun"] == \
+        "not measured / not measured (targets 8 s / 1 s)"
 
 
 def test_row_file_round_trip(tmp_path):
@@ -288,12 +462,95 @@ def test_load_row_refuses_another_size_or_a_broken_file(tmp_path):
 
 
 def test_reuse_plan(tmp_path):
-    for count in (1, 10):
+    for count in (1, 10, 20):
         deploy_bench.save_row(row(count, 100, 30), deploy_bench.row_path(count, str(tmp_path)))
     out = str(tmp_path)
-    assert deploy_bench.plan([1, 5, 10, 20], True, out) == [
-        (1, str(tmp_path / "deploy-1.json")), (5, None), (10, str(tmp_path / "deploy-10.json")), (20, None)]
-    assert deploy_bench.plan([1, 5, 10, 20], False, out) == [(1, None), (5, None), (10, None), (20, None)]
+    fresh = [(1, None), (5, None), (10, None), (20, None)]
+    assert deploy_bench.plan(fresh, True, out) == [
+        (1, None, str(tmp_path / "deploy-1.json")), (5, None, None), (10, None, str(tmp_path / "deploy-10.json")),
+        (20, None, str(tmp_path / "deploy-20.json"))]
+    assert deploy_bench.plan(fresh, False, out) == [(1, None, None), (5, None, None), (10, None, None),
+                                                    (20, None, None)]
+    # 40 is measured on the 20-node lab grown: the 20-node lab must be up, so 20 is measured again
+    steps = deploy_bench.plan(fresh + [(40, 20)], True, out)
+    assert steps[3:] == [(20, None, None), (40, 20, None)]
+    assert [deploy_bench.keeps_lab_up(steps, i) for i in range(5)] == [False, False, False, True, False]
+    # both kept: both loaded, no lab stays up
+    deploy_bench.save_row(dict(row(40, 100, 30), grown_from=20), deploy_bench.row_path(40, out))
+    steps = deploy_bench.plan(fresh + [(40, 20)], True, out)
+    assert steps[3:] == [(20, None, str(tmp_path / "deploy-20.json")), (40, 20, str(tmp_path / "deploy-40.json"))]
+    assert not any(deploy_bench.keeps_lab_up(steps, i) for i in range(5))
+    # a chain 5 -> 7+ -> 9+ with only 9 kept: all three measured, the labs of 5 and 7 stay up
+    deploy_bench.save_row(row(5, 100, 30), deploy_bench.row_path(5, out))
+    steps = deploy_bench.plan([(5, None), (7, 5), (9, 7)], True, out)
+    assert steps == [(5, None, None), (7, 5, None), (9, 7, None)]
+    assert [deploy_bench.keeps_lab_up(steps, i) for i in range(3)] == [True, True, False]
+
+
+def fake_run(tmp_path, monkeypatch, sizes_text, fail_at=None):
+    """deploy_bench.run() with the labs and playbooks replaced by recorders: the calls it made."""
+    calls = []
+
+    def measured(count, grown_from=None):
+        if count == fail_at:
+            raise SystemExit("bench: ansible-playbook failed")
+        return dict(row(count, 100.0, 30.0), grown_from=grown_from)
+
+    def measure(count, subnet, keep_up=False):
+        calls.append(("measure", count, subnet - deploy_bench.FIRST_SUBNET, keep_up))
+        return measured(count)
+
+    def grow(directory, name, subnet, old_count, count, keep_up=False):
+        calls.append(("grow", os.path.basename(directory), name, subnet - deploy_bench.FIRST_SUBNET, old_count, count,
+                      keep_up))
+        return measured(count, old_count)
+
+    monkeypatch.setattr(deploy_bench, "measure", measure)
+    monkeypatch.setattr(deploy_bench, "grow", grow)
+    monkeypatch.setattr(deploy_bench, "lab", lambda directory, action: calls.append(
+        ("lab", os.path.basename(directory), action)))
+    monkeypatch.setattr(deploy_bench, "plot", lambda rows: None)
+    monkeypatch.setattr(deploy_bench, "OUT", str(tmp_path))
+    monkeypatch.setenv("AIPLATFORM_BENCH_SIZES", sizes_text)
+    monkeypatch.delenv("AIPLATFORM_BENCH_REUSE", raising=False)
+    try:
+        result = deploy_bench.run()
+    except SystemExit:
+        result = None
+    return calls, result
+
+
+def test_run_grows_the_lab_of_the_size_before(tmp_path, monkeypatch):
+    calls, result = fake_run(tmp_path, monkeypatch, "1,5,7+")
+    assert calls == [("measure", 1, 0, False), ("measure", 5, 1, True), ("grow", "lab-5", 5, 1, 5, 7, False)]
+    assert [(r["nodes"], r["grown_from"]) for r in result["rows"]] == [(1, None), (5, None), (7, 5)]
+    assert json.load(open(str(tmp_path / "deploy-7.json")))["grown_from"] == 5
+    # a chain: every grown size on the first lab, kept up until the last
+    calls, _result = fake_run(tmp_path, monkeypatch, "5,7+,9+")
+    assert calls == [("measure", 5, 0, True), ("grow", "lab-5", 5, 0, 5, 7, True), ("grow", "lab-5", 5, 0, 7, 9, False)]
+
+
+def test_run_takes_a_kept_lab_down_when_a_later_step_fails(tmp_path, monkeypatch):
+    # grow() takes its lab down itself when it fails; run() must not leave it up either way
+    calls, result = fake_run(tmp_path, monkeypatch, "5,7+,9+", fail_at=9)
+    assert result is None
+    assert calls[-1] == ("grow", "lab-5", 5, 0, 7, 9, False) and ("lab", "lab-5", "down") not in calls
+    # a fresh size that fails while an earlier lab is kept up: that lab goes down
+    monkeypatch.setattr(deploy_bench, "keeps_lab_up", lambda steps, index: index == 0)
+    calls, result = fake_run(tmp_path, monkeypatch, "5,8", fail_at=8)
+    assert result is None and calls[-1] == ("lab", "lab-5", "down")
+
+
+def test_load_row_refuses_a_fresh_row_for_a_grown_size(tmp_path):
+    path = str(tmp_path / "deploy-40.json")
+    deploy_bench.save_row(row(40, 100, 30), path)
+    with pytest.raises(SystemExit, match="row of a fresh lab, AIPLATFORM_BENCH_SIZES asks for a lab grown from 20"):
+        deploy_bench.load_row(path, 40, 20)
+    assert deploy_bench.load_row(path, 40)["first_s"] == 100
+    deploy_bench.save_row(dict(row(40, 100, 30), grown_from=20), path)
+    with pytest.raises(SystemExit, match="row of a lab grown from 20 nodes, AIPLATFORM_BENCH_SIZES asks for a fresh"):
+        deploy_bench.load_row(path, 40)
+    assert deploy_bench.load_row(path, 40, 20)["grown_from"] == 20
 
 
 @pytest.mark.parametrize("environ,expected", [({}, False), ({"AIPLATFORM_BENCH_REUSE": "1"}, True),
