@@ -5,6 +5,7 @@ without its leading ``# source:`` line(s); a file that does not say where it cam
 reads it (tests/unit/test_conftest.py holds every vendor fixture to that).
 """
 import os
+import socket
 import sys
 
 import pytest
@@ -37,3 +38,13 @@ def read_fixture(*parts, **where):
 def fixture_text_loader():
     """:func:`read_fixture`, for a test: ``fixture_text("ascend", "npu_smi_list_8.txt")``."""
     return read_fixture
+
+
+@pytest.fixture
+def listener():
+    """A TCP port on 127.0.0.1 that accepts connections (the network probes' tests)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server.getsockname()[1]
+    server.close()

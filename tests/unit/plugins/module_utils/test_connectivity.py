@@ -15,15 +15,6 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils import connecti
 
 
 @pytest.fixture
-def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    yield server.getsockname()[1]
-    server.close()
-
-
-@pytest.fixture
 def free_port():
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

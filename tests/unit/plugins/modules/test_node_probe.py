@@ -1,7 +1,6 @@
 """node_probe run as Ansible runs it, on this machine: the probe has every key the judge reads, the node skips
 its own entry of the peer list, the network probe is skipped when not asked for, the vendor tools are read
 only on their nodes, and the judge accepts what it returns."""
-import socket
 import stat
 
 import pytest
@@ -13,15 +12,6 @@ from ansible_collections.aiplatform.cluster.plugins.plugin_utils import prefligh
 KEYS = {"distribution", "distribution_version", "os_family", "architecture", "hostname", "memory_mb", "swap_mb",
         "disk_free_gb", "secure_boot", "time_sync", "listening_ports", "nvidia", "huawei", "peers", "urls",
         "kubernetes_packages", "nvidia_runtime", "ascend_runtime"}
-
-
-@pytest.fixture
-def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    yield server.getsockname()[1]
-    server.close()
 
 
 def test_a_cpu_node_with_its_peers(tmp_path, listener):
