@@ -472,7 +472,7 @@ def judge(rows):
     for row in rows:
         changed = dict((h, c) for h, c in row["rerun_changed"].items() if c)
         verdicts.append(("rerun reports changed=0 on every host, %s" % nodes_text(row["nodes"]), not changed,
-                         "changed=0 on all %d hosts" % len(row["rerun_changed"]) if not changed else
+                         recap_text(row["rerun_changed"]) if not changed else
                          "changed: " + ", ".join("%s=%d" % item for item in sorted(changed.items()))))
         if row.get("grown_from") is None:
             verdicts.append(("rerun at most 1/%d of the first run, %s" % (RERUN_SHARE, nodes_text(row["nodes"])),
@@ -724,6 +724,13 @@ def plot(rows):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def recap_text(per_host):
+    """"changed=0 on N nodes" of a play recap; the control machine (plays delegated to it) is named apart."""
+    nodes = [host for host in per_host if host != "localhost"]
+    return "changed=0 on %d %s%s" % (len(nodes), "node" if len(nodes) == 1 else "nodes",
+                                         " and the control machine" if "localhost" in per_host else "")
 
 
 def _changed(per_host):

@@ -707,3 +707,11 @@ def test_inventory_benchmark_config_validates_without_a_problem(count):
     # The inventory benchmark refuses a config with any warning: a new check must not stop make bench.
     result = parse(gen_config.generate(count), "platform.yml")
     assert [str(p) for p in result.problems] == []
+
+
+@pytest.mark.parametrize("per_host, text", [
+    ({"cp-01": 0, "localhost": 0}, "changed=0 on 1 node and the control machine"),
+    ({"cp-01": 0, "gpu-01": 0}, "changed=0 on 2 nodes"),
+])
+def test_recap_text_counts_nodes_not_the_control_machine(per_host, text):
+    assert deploy_bench.recap_text(per_host) == text
