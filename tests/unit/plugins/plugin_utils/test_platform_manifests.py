@@ -3,6 +3,10 @@ matching the inventory's node labels, the image list matching what is rendered.
 
 Kubernetes cannot run here: the objects are validated against the OpenAPI schemas that
 kubernetes-validate carries offline, in strict mode (an unknown field fails).
+
+Over 600 lines: one test file per source file (docs/testing.md), and the platform's six services each need
+their own tables of rendered objects, selectors and images; split by service, the shared sites and the
+schema loader would be imported by every part.
 """
 
 import copy

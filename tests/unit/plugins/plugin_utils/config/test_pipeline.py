@@ -1,4 +1,9 @@
-"""Table-driven tests of the platform config: loader, schema, cross-key rules, model."""
+"""Table-driven tests of the platform config: loader, schema, cross-key rules, model.
+
+Over 600 lines: these are the tables of the whole pipeline as a user meets it (a config in, every problem
+out at once), sharing one base config and its helpers; the registry's rules and the prerequisites already
+have files of their own beside it (test_pipeline_registry.py, test_prerequisites.py).
+"""
 
 import copy
 import importlib.util
