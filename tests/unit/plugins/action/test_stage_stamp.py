@@ -207,7 +207,7 @@ WRITERS = {
     "copy": "dest", "template": "dest", "file": "path", "lineinfile": "path", "blockinfile": "path",
     "replace": "path", "get_url": "dest", "unarchive": "dest", "sysctl": "sysctl_file", "mount": "path",
     "htpasswd": "path", "openssl_privatekey": "path", "x509_certificate": "path", "openssl_csr": "path",
-    "data_dir": "path", "file_tree": "path",
+    "data_dir": "path", "file_tree": "path", "sysctl_apply": "path",
 }
 # Paths a task writes that the record covers in another form, with the reason (reviewed by hand).
 COVERED_OTHERWISE = {
