@@ -23,7 +23,9 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/nul
 fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd in the background (log: /var/log/dockerd.log)"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # In a session of its own: a job runner that kills the caller's process group when the caller ends
+  # (a CI step, an agent's shell) would otherwise take the engine, and every container, with it.
+  setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
 fi
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then
