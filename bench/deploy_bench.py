@@ -632,29 +632,25 @@ def measure(count, subnet, keep_up=False):
     """The row of a fresh ``count``-node lab; with ``keep_up`` the lab stays up for a grown size (grow())."""
     directory = prepare(count, subnet)
     lab(directory, "down")
-    load = [os.getloadavg()[0]]
-    lab(directory, "up")
-    try:
-        counters = lab_counters(directory, count)
-        standins(directory, count)
-        row = timed_runs(directory, count, None, counters, load)
-    except BaseException:
-        lab(directory, "down")
-        raise
-    if not keep_up:
-        lab(directory, "down")
-    return row
+    return _timed_lab(directory, count, None, None, keep_up)
 
 
 def grow(directory, name, subnet, old_count, count, keep_up=False):
     """The row of the lab in ``directory`` (up, ``old_count`` nodes, named bench<name>) grown to ``count``."""
     with open(os.path.join(directory, "config.yaml"), "w") as handle:
         handle.write(config(count, subnet, name))
+    return _timed_lab(directory, count, old_count, [hostname(name, index) for index in range(old_count, count)],
+                      keep_up)
+
+
+def _timed_lab(directory, count, old_count, new_hosts, keep_up):
+    """Bring the lab up (its new nodes: ``new_hosts``, None for all), put the stand-ins on them, time its runs;
+    the lab is taken down afterwards unless ``keep_up``, and always when a step fails."""
     load = [os.getloadavg()[0]]
     try:
         lab(directory, "up")
         counters = lab_counters(directory, count)
-        standins(directory, count, [hostname(name, index) for index in range(old_count, count)])
+        standins(directory, count, new_hosts)
         row = timed_runs(directory, count, old_count, counters, load)
     except BaseException:
         lab(directory, "down")
