@@ -26,8 +26,14 @@ description:
     (M(aiplatform.cluster.stage_stamp) returns RV(aiplatform.cluster.stage_stamp#module:aiplatform_stage)), a
     report from the C(aiplatform_reports) fact (a list of paths) that the preflight role and C(verify.yml) set.
   - Failures in a block that rescues them count as failed, as Ansible's output shows them.
-  - Under a stdout callback whose output is a document for a program (C(json), C(jsonl)) the table is not
-    printed, so that the document stays valid; I(summary_file) is still written.
+  - As each node's stage record is read (M(aiplatform.cluster.stage_stamp)), one line under the task's C(ok) line
+    says whether the stage is skipped on that node as unchanged (the line starts with C(STAGE UNCHANGED)) or runs,
+    and why (the line starts with C(stage <stage> runs on <host>), then the reasons).
+  - Under a stdout callback whose output is a document for a program (C(json), C(jsonl)) neither those lines
+    nor the table are printed, so that the document stays valid; I(summary_file) is still written.
+  - Before the first play it loads the collection's filter, test and action plugins (and Ansible's common
+    actions) into ansible-playbook's own process, so that the worker process Ansible forks for every task on
+    every host inherits them instead of loading them again (I(preload); docs/performance.md).
 author:
   - aiplatform.cluster contributors (@aiplatform)
 requirements:
@@ -44,6 +50,17 @@ options:
     ini:
       - section: callback_stage_summary
         key: summary_file
+  preload:
+    description:
+      - Load the collection's plugins once before the first play (see above). Only a matter of the control
+        machine's CPU; turn it off to rule it out when looking into a problem.
+    type: bool
+    default: true
+    env:
+      - name: AIPLATFORM_PRELOAD_PLUGINS
+    ini:
+      - section: callback_stage_summary
+        key: preload
 """
 
 EXAMPLES = r"""
@@ -77,7 +94,8 @@ except ImportError:  # pragma: no cover - Python 2 controller is not supported
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.aiplatform.cluster.plugins.plugin_utils.stage_summary import Summary
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.preload import preload
+from ansible_collections.aiplatform.cluster.plugins.plugin_utils.stage_summary import Summary, stage_line
 
 # Stdout callbacks whose output is one document for a program: the table is left out (the file is still written).
 MACHINE_READABLE = ("json", "jsonl")
@@ -115,11 +133,29 @@ class CallbackModule(CallbackBase):
                             getattr(task, "_uuid", None) or id(task), status,
                             data if isinstance(data, Mapping) else {}, ignore_errors)
 
+    def _option(self, name, default):
+        try:
+            return self.get_option(name)
+        except KeyError:  # options not loaded (the plugin built by hand)
+            return default
+
+    def _human(self):
+        return not machine_readable(C.config.get_config_value("DEFAULT_STDOUT_CALLBACK"))
+
+    def v2_playbook_on_start(self, playbook):
+        if self._option("preload", True):
+            loaded, missed = preload()
+            self._display.vvv("stage_summary: %d plugins loaded before the first play%s"
+                              % (loaded, "; not loaded: " + ", ".join(missed) if missed else ""))
+
     def v2_playbook_on_play_start(self, play):
         self.summary.play_start((play.get_name() or "").strip() or "(unnamed play)", self.clock())
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
+        line = stage_line(_part(result, "result"))
+        if line and self._human():
+            self._display.display(line)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._record(result, "failed", ignore_errors)
@@ -132,14 +168,11 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         self.summary.close(self.clock())
-        if not machine_readable(C.config.get_config_value("DEFAULT_STDOUT_CALLBACK")):
+        if self._human():
             self._display.banner("STAGE SUMMARY")
             for line in self.summary.render():
                 self._display.display(line)
-        try:
-            path = self.get_option("summary_file")
-        except KeyError:  # options not loaded (the plugin built by hand)
-            path = None
+        path = self._option("summary_file", None)
         if path:
             recap = dict((host, stats.summarize(host)) for host in sorted(stats.processed.keys()))
             try:

@@ -34,6 +34,17 @@ def duration(seconds):
     return "%dh%02dm" % (seconds // 3600, (seconds % 3600) // 60)
 
 
+def stage_line(result):
+    """The line printed under a stage record's ``ok`` line: the record's message (STAGE UNCHANGED: ..., or why the
+    stage runs), indented; None for any other result (no ``aiplatform_stage`` field, or no message)."""
+    if not isinstance(result, Mapping) or not isinstance(result.get("aiplatform_stage"), Mapping):
+        return None
+    message = result.get("msg")
+    if not isinstance(message, str) or not message.strip():
+        return None
+    return "  " + " ".join(message.split())
+
+
 class Stage(object):
     def __init__(self, name, started):
         self.name = name

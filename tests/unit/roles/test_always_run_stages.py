@@ -65,3 +65,56 @@ def test_the_check_sees_an_import_with_a_condition(tmp_path):
                                    "- name: Block\n  block:\n    - name: Inner\n      import_tasks: x.yml\n"
                                    "      when: x\n- name: On\n  ansible.builtin.include_tasks: y.yml\n  when: y\n")
     assert conditional_imports("demo", str(tmp_path / "roles")) == [("main.yml", "other.yml"), ("main.yml", "x.yml")]
+
+
+# --- an unchanged node leaves a stamped stage in one step ---------------------------------------------------------
+
+def stage_entry(role, roles=ROLES):
+    """(the stage record's register name, the tasks of tasks/main.yml after it) of a role whose main.yml checks
+    its stage record (aiplatform.cluster.stage_stamp, state check) before including stage.yml; None otherwise."""
+    with open(os.path.join(roles, role, "tasks", "main.yml")) as handle:
+        tasks = stage_inputs.load_yaml(handle.read()) or []
+    for index, task in enumerate(tasks):
+        stamp = task.get("aiplatform.cluster.stage_stamp")
+        if isinstance(stamp, dict) and stamp.get("state", "check") == "check" and task.get("when") is None:
+            return task.get("register"), tasks[index + 1:]
+    return None
+
+
+def stamped_roles(roles=ROLES):
+    return [role for role in sorted(os.listdir(roles))
+            if os.path.isfile(os.path.join(roles, role, "tasks", "stage.yml")) and stage_entry(role, roles)]
+
+
+def test_the_stamped_stages_are_found():
+    # Every role whose tasks live in stage.yml behind a record (docs/stages.md, "Which stages").
+    assert stamped_roles() == ["ascend_runtime", "common", "container_runtime", "etcd_backup", "nfs", "node_init",
+                               "nvidia_runtime", "pki", "registry"]
+
+
+@pytest.mark.parametrize("role", stamped_roles())
+def test_an_unchanged_node_leaves_the_role_at_once(role):
+    """Right after the record's check: ``meta: end_role`` when the stage is current (run by ansible-playbook itself,
+    no worker per node), and no task that only prints the record's message (the stage_summary callback prints it
+    under the check's line): an unchanged node costs the check and nothing else."""
+    register, rest = stage_entry(role)
+    assert register, "%s: the stage record's check must be registered" % role
+    first = rest[0]
+    assert first.get("ansible.builtin.meta") == "end_role", "%s: the task after the check is %r" % (role, first)
+    assert first.get("when") == "%s.current" % register, first
+    printing = [t.get("name") for t in rest if "ansible.builtin.debug" in t
+                and "%s.msg" % register in str(t["ansible.builtin.debug"])]
+    assert not printing, "%s: a debug task repeats the record's message: %s" % (role, printing)
+
+
+def test_the_end_role_check_fails_without_it(tmp_path):
+    tasks = tmp_path / "roles" / "demo" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "stage.yml").write_text("- name: Work\n  ansible.builtin.command: true\n")
+    (tasks / "main.yml").write_text(
+        "- name: Check\n  aiplatform.cluster.stage_stamp:\n    stage: demo\n  register: __demo_stamp\n"
+        "- name: Say\n  ansible.builtin.debug:\n    msg: '{{ __demo_stamp.msg }}'\n"
+        "- name: Run\n  ansible.builtin.include_tasks: stage.yml\n  when: not __demo_stamp.current\n")
+    assert stamped_roles(str(tmp_path / "roles")) == ["demo"]
+    register, rest = stage_entry("demo", str(tmp_path / "roles"))
+    assert register == "__demo_stamp" and rest[0].get("ansible.builtin.meta") is None

@@ -65,6 +65,9 @@ class Display(object):
     def warning(self, text):
         self.lines.append("WARNING " + text)
 
+    def vvv(self, text):
+        self.lines.append("VVV " + text)
+
 
 class Stats(object):
     processed = {"cp-01": 1}
@@ -309,3 +312,39 @@ def test_without_the_callback_the_guard_warns_once(tmp_path):
     assert flat.count("the callback aiplatform.cluster.stage_summary is not enabled") == 1, out[-3000:]
     assert "Fix: add 'callbacks_enabled = aiplatform.cluster.stage_summary' under [defaults]" in flat
     assert not (tmp_path / "s.json").exists()
+
+
+def test_the_stage_line_of_a_record():
+    from ansible_collections.aiplatform.cluster.plugins.plugin_utils.stage_summary import stage_line
+
+    record = dict(stamp("nfs", True), msg="STAGE UNCHANGED: nfs on n1 (inputs, files and\n   probes as its last run)")
+    assert stage_line(record) == "  STAGE UNCHANGED: nfs on n1 (inputs, files and probes as its last run)"
+    assert stage_line(dict(stamp("nfs", False), msg="stage nfs runs on n1: no record")) == (
+        "  stage nfs runs on n1: no record")
+    assert stage_line({"msg": "STAGE UNCHANGED: looks like one"}) is None  # not a stage record's result
+    assert stage_line(stamp("nfs", True)) is None  # no message
+    assert stage_line(None) is None
+
+
+@pytest.mark.parametrize("stdout, printed", [("default", True), ("json", False)])
+def test_each_record_prints_its_line_under_its_result(monkeypatch, stdout, printed):
+    monkeypatch.setenv("ANSIBLE_STDOUT_CALLBACK", stdout)
+    cb = plugin([0.0, 1.0])
+    cb.v2_playbook_on_play_start(Play("Shared storage"))
+    cb.v2_runner_on_ok(Result("n1", "t1", dict(stamp("nfs", True), msg="STAGE UNCHANGED: nfs on n1 (as left)")))
+    cb.v2_runner_on_ok(Result("n2", "t1", dict(stamp("nfs", False), msg="stage nfs runs on n2: no record")))
+    cb.v2_runner_on_ok(Result("n2", "t2", {"changed": True, "msg": "other"}))
+    expected = ["  STAGE UNCHANGED: nfs on n1 (as left)", "  stage nfs runs on n2: no record"]
+    assert cb._display.lines == (expected if printed else [])
+
+
+def test_preload_is_an_option(monkeypatch):
+    calls = []
+    monkeypatch.setattr(callback, "preload", lambda: calls.append(1) or (3, []))
+    for env, count in ((None, 1), ("false", 1), ("true", 2)):
+        cb = plugin([0.0])
+        configure(cb, monkeypatch, env={"AIPLATFORM_PRELOAD_PLUGINS": env} if env else None)
+        cb.v2_playbook_on_start(None)
+        assert len(calls) == count, env
+        assert cb._display.lines == (["VVV stage_summary: 3 plugins loaded before the first play"]
+                                     if env != "false" else [])
