@@ -95,3 +95,30 @@ def test_lab_subnet_refuses_nodes_outside_one_24():
         assert "n1 is outside it: set network.node_networks" in str(exc)
     else:
         raise AssertionError("no refusal")
+
+
+def test_the_inotify_cap_is_checked_before_containers_start():
+    # 40 new nodes on a machine at the kernel's default cap (128) with 37 in use: stop, naming the fix
+    problem = lab.inotify_problem(40, 128, 37)
+    assert problem.startswith("lab: 40 more node(s) need about 357 inotify instances")
+    assert "fs.inotify.max_user_instances is 128" in problem
+    assert "sysctl -w fs.inotify.max_user_instances=512" in problem
+    assert "sysctl -w fs.inotify.max_user_instances=1024" in lab.inotify_problem(100, 128, 37)
+    # room enough, nothing new, or a figure unknown: no problem (the boot wait still has its own message)
+    assert lab.inotify_problem(5, 128, 37) is None
+    assert lab.inotify_problem(40, 8192, 37) is None
+    assert lab.inotify_problem(0, 128, 127) is None
+    assert lab.inotify_problem(40, None, 37) is None and lab.inotify_problem(40, 128, None) is None
+
+
+def test_inotify_instances_are_counted_from_proc(tmp_path):
+    for pid, targets in (("1", ["anon_inode:inotify", "/dev/null"]), ("22", ["anon_inode:inotify"] * 2),
+                         ("33", [])):
+        fd = tmp_path / pid / "fd"
+        fd.mkdir(parents=True)
+        for index, target in enumerate(targets):
+            os.symlink(target, str(fd / str(index)))
+    (tmp_path / "self").mkdir()  # not a process number
+    (tmp_path / "44").mkdir()  # a process gone (no fd folder)
+    assert lab.inotify_in_use(str(tmp_path)) == 3
+    assert lab.inotify_in_use(str(tmp_path / "missing")) is None
