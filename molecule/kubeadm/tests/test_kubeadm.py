@@ -48,7 +48,12 @@ def test_local_api_proxy_runs_on_every_node(host):
 
 
 def test_artifacts_directory_is_private(host):
+    # The first control-plane node renders the kubeadm config there; the other nodes get the directory from the
+    # lifecycle (a join holds kubeadm-join.yaml there), which this scenario's converge leaves off.
     directory = host.file("/etc/aiplatform/kubernetes")
+    if _name(host) != FIRST:
+        assert not directory.exists
+        return
     assert directory.is_directory and directory.mode == 0o700 and directory.user == "root"
 
 
