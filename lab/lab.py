@@ -167,13 +167,14 @@ def _read_int(path):
 def up():
     hosts = inventory()
     key = ensure_key()
-    new = [name for name in hosts if sh("docker", "container", "inspect", name, check=False).returncode != 0]
-    problem = inotify_problem(len(new), _read_int(INOTIFY_LIMIT), inotify_in_use() if new else 0)
+    existing = set(name for name in hosts if sh("docker", "container", "inspect", name, check=False).returncode == 0)
+    new = len(hosts) - len(existing)
+    problem = inotify_problem(new, _read_int(INOTIFY_LIMIT), inotify_in_use() if new else 0)
     if problem:
         sys.exit(problem)
     ensure_network(hosts)
     for name, hv in hosts.items():
-        if sh("docker", "container", "inspect", name, check=False).returncode == 0:
+        if name in existing:
             state = sh("docker", "inspect", "-f", "{{.State.Running}}", name).stdout.strip()
             if state != "true":
                 sh("docker", "start", name)

@@ -124,6 +124,7 @@ class CallbackModule(CallbackBase):
         super(CallbackModule, self).__init__(*args, **kwargs)
         self.summary = Summary()
         self.clock = time.time
+        self._human_output = None
 
     def _record(self, result, status, ignore_errors=False):
         host = _part(result, "host")
@@ -140,7 +141,10 @@ class CallbackModule(CallbackBase):
             return default
 
     def _human(self):
-        return not machine_readable(C.config.get_config_value("DEFAULT_STDOUT_CALLBACK"))
+        # Asked on every task result: the stdout callback does not change during a run, so it is read once.
+        if self._human_output is None:
+            self._human_output = not machine_readable(C.config.get_config_value("DEFAULT_STDOUT_CALLBACK"))
+        return self._human_output
 
     def v2_playbook_on_start(self, playbook):
         if self._option("preload", True):

@@ -7,7 +7,7 @@ Ansible runs every task on every host in a worker process forked from ansible-pl
 what its parent had loaded, and loads the rest itself: the collection's filter and test plugins (and the
 plugin_utils they import) the task's templates call, its action plugin, Ansible's action plugin for modules.
 Loaded in the worker, that work dies with it and the next task on the next host does it again: measured on the
-bench lab, about a sixth of the control machine's CPU of a rerun (docs/benchmarks.md). Loaded here, once,
+bench lab, about a sixth of the control machine's CPU of a rerun (docs/performance.md). Loaded here, once,
 before the first play, every worker inherits it.
 
 Nothing here may stop a run: a plugin that does not load is left to load (and fail, with Ansible's own error)
