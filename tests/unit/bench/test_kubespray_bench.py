@@ -3,7 +3,9 @@ labs' configs, kubespray's inventory and command line, the verdict and the page 
 kubespray or a container: no kubespray checkout exists in this workplace."""
 
 import os
+import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -86,6 +88,21 @@ def test_command(tmp_path):
     assert argv == [playbook, "-i", "/tmp/hosts.yml", top + "/cluster.yml", "--become", "--tags",
                     "bootstrap_os,preinstall", "-e", "ntp_enabled=true", "-e", "ntp_package=chrony"]
     assert env == {"ANSIBLE_CONFIG": top + "/ansible.cfg"} and cwd == top
+
+
+def test_stale_lists_make_both_sides_refresh(tmp_path):
+    """The lists dated as on an installed node: older than kubespray's day, stamp gone (the apt module then
+    judges by the directory's time and refreshes)."""
+    lists = tmp_path / "var" / "lib" / "apt" / "lists"
+    stamp = tmp_path / "var" / "lib" / "apt" / "periodic" / "update-success-stamp"
+    lists.mkdir(parents=True)
+    stamp.parent.mkdir()
+    stamp.write_text("")
+    subprocess.run(["sh", "-c", kubespray_bench.stale_lists_script(str(tmp_path))], check=True)
+    assert not stamp.exists()
+    assert time.time() - lists.stat().st_mtime > 86400
+    argv = kubespray_bench.stale_lists_commands(["abc"])[0]
+    assert argv[:3] == ["docker", "exec", "abc"] and "/var/lib/apt/lists" in argv[-1]
 
 
 def test_inventory_has_kubespray_groups_and_the_lab_connection():
