@@ -86,7 +86,8 @@ def test_command(tmp_path):
     found = {"checkout": top, "playbook": playbook, "pairs": 1, "subnet": 228}
     argv, env, cwd = kubespray_bench.command(found, "/tmp/hosts.yml")
     assert argv == [playbook, "-i", "/tmp/hosts.yml", top + "/cluster.yml", "--become", "--tags",
-                    "bootstrap_os,preinstall", "-e", "ntp_enabled=true", "-e", "ntp_package=chrony"]
+                    "bootstrap_os,preinstall", "-e", "ntp_enabled=true", "-e", "ntp_package=chrony",
+                    "-e", "ping_access_ip=false"]
     assert env == {"ANSIBLE_CONFIG": top + "/ansible.cfg"} and cwd == top
 
 
@@ -151,6 +152,6 @@ def test_markdown_of_measured_pairs():
     result = {"pairs": pairs, "checkout": "/src/kubespray", "verdicts": [kubespray_bench.verdict(pairs)]}
     text = kubespray_bench.markdown(result)
     assert ("Kubespray from `/src/kubespray`: `cluster.yml --tags bootstrap_os,preinstall` with ntp_enabled=true, "
-            "ntp_package=chrony; ours: `site.yml --tags node`.") in text
+            "ntp_package=chrony, ping_access_ip=false; ours: `site.yml --tags node`.") in text
     assert "| 1 | 61 | 38 | 20 | 60 | 88 | 61 | 33 | not available | 0.69 |" in text
     assert "- node preparation first run at most 0.5 of kubespray's, 2 nodes: **MISSED** (61 s / 88 s = 0.69" in text
