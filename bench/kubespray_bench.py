@@ -19,6 +19,7 @@ The settings, the kubespray inventory and command, the config of the labs and th
 functions (tests/unit/bench/test_kubespray_bench.py); the measurement itself needs a kubespray checkout,
 which this workplace does not have (docs/benchmarks.md).
 """
+import json
 import os
 import statistics
 import subprocess
@@ -36,10 +37,22 @@ SHARE_MAX = 0.5  # target: our node preparation first run at most half of kubesp
 OURS_NAME, KUBESPRAY_NAME = "benchnp", "benchks"  # host names <name>-cp-01 and <name>-node-01
 OURS_ARGS = ["site.yml", "--tags", "node"]
 KUBESPRAY_TAGS = "bootstrap_os,preinstall"
-# Kubespray installs and configures a time service only when asked; ours always configures chrony. Its check
-# that each node answers ping needs iputils-ping, which the minimal lab image lacks: that check is left out
-# (kubespray does one task less; ours has no such check to leave out).
-KUBESPRAY_VARS = {"ntp_enabled": True, "ntp_package": "chrony", "ping_access_ip": False}
+# Kubespray installs and configures a time service only when asked; ours always configures chrony. The rest
+# leaves out what a lab container cannot do (ours skips the same in a container, docs/benchmarks.md): its
+# ping check (needs iputils-ping, absent from the minimal image), rewriting /etc/resolv.conf (a bind mount
+# there) and the dummy kernel module of NodeLocal DNS (no loadable modules; ours prepares no DNS cache).
+KUBESPRAY_VARS = {"ntp_enabled": True, "ntp_package": "chrony", "ping_access_ip": False,
+                  "resolvconf_mode": "none", "enable_nodelocaldns": False}
+# Kubespray loads its sysctl file with `sysctl -p`; in a lab container /proc/sys is read-only and its
+# kernel-wide keys (kernel.panic, vm.overcommit_memory) would be this machine's. Its nodes get this wrapper
+# before timing: a load applies nothing, reads go to the real sysctl (ours writes its file and applies only
+# the per-network-namespace keys in a container).
+SYSCTL_WRAPPER = """#!/bin/sh
+# Written by bench/kubespray_bench.py: /proc/sys is read-only in a lab container and its kernel-wide keys
+# would be the machine's: a load (-p, --load, --system) applies nothing; reads go to the real sysctl.
+for word in "$@"; do case "$word" in -p|-p*|--load*|--system) exit 0;; esac; done
+exec /usr/sbin/sysctl "$@"
+"""
 # The lab image is built fresh (its empty package lists are hours old); a site's installed node has lists
 # days old. Kubespray refreshes them only when older than a day (cache_valid_time 86400) and then finds no
 # package; ours refreshes empty lists at once. Both sides' nodes get lists dated STALE_LISTS before timing.
@@ -120,7 +133,7 @@ def inventory(name, subnet, key):
 
 
 def extra_vars():
-    """KUBESPRAY_VARS as key=value words, as on the command line."""
+    """KUBESPRAY_VARS as key=value words, for the page."""
     return ["%s=%s" % (key, str(value).lower() if isinstance(value, bool) else value)
             for key, value in KUBESPRAY_VARS.items()]
 
@@ -129,8 +142,7 @@ def command(found, inventory_path):
     """(argv, env additions, cwd) of kubespray's node preparation on the inventory at ``inventory_path``."""
     argv = [found["playbook"], "-i", inventory_path, os.path.join(found["checkout"], "cluster.yml"), "--become",
             "--tags", KUBESPRAY_TAGS]
-    for word in extra_vars():
-        argv += ["-e", word]
+    argv += ["-e", json.dumps(KUBESPRAY_VARS, sort_keys=True)]  # JSON: booleans stay booleans
     return argv, {"ANSIBLE_CONFIG": os.path.join(found["checkout"], "ansible.cfg")}, found["checkout"]
 
 
@@ -170,27 +182,49 @@ def stale_lists_commands(container_ids):
     return [["docker", "exec", container_id, "sh", "-c", stale_lists_script()] for container_id in container_ids]
 
 
-def stale_lists(directory):
-    """Date the package lists of the lab's containers STALE_LISTS; stop with the error where one fails."""
+def wrapper_commands(container_ids):
+    """The docker commands that install SYSCTL_WRAPPER as /usr/local/sbin/sysctl (input: the wrapper's text)."""
+    return [["docker", "exec", "-i", container_id, "sh", "-c",
+             "cat > /usr/local/sbin/sysctl && chmod 0755 /usr/local/sbin/sysctl"] for container_id in container_ids]
+
+
+def _containers(directory):
     listed = subprocess.run(["docker", "ps", "-q", "--filter", "label=" + deploy_bench.lab_label(directory)],
                             capture_output=True, text=True, check=False)
     ids = listed.stdout.split()
     if listed.returncode != 0 or len(ids) != 2:
         raise SystemExit("bench kubespray: the 2 containers of %s are not running: %s"
                          % (directory, (listed.stdout + listed.stderr).strip()))
-    for argv in stale_lists_commands(ids):
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return ids
+
+
+def _run_all(commands, text=None):
+    for argv in commands:
+        done = subprocess.run(argv, input=text, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise SystemExit("bench kubespray: %s failed: %s" % (" ".join(argv), (done.stdout + done.stderr).strip()))
 
 
-def measure_one(name, subnet, run):
-    """Start the lab ``name``, date its package lists, time ``run(directory, counters)`` on it, remove it."""
+def stale_lists(directory):
+    """Date the package lists of the lab's containers STALE_LISTS; stop with the error where one fails."""
+    _run_all(stale_lists_commands(_containers(directory)))
+
+
+def sysctl_wrapper(directory):
+    """Install SYSCTL_WRAPPER in the lab's containers; stop with the error where one fails."""
+    _run_all(wrapper_commands(_containers(directory)), SYSCTL_WRAPPER)
+
+
+def measure_one(name, subnet, run, kubespray=False):
+    """Start the lab ``name``, date its package lists (and give kubespray's nodes SYSCTL_WRAPPER), time
+    ``run(directory, counters)`` on it, remove it."""
     directory = lab_directory(name, subnet)
     deploy_bench.lab(directory, "down")
     deploy_bench.lab(directory, "up")
     try:
         stale_lists(directory)
+        if kubespray:
+            sysctl_wrapper(directory)
         return run(directory, deploy_bench.lab_counters(directory, 2))
     finally:
         deploy_bench.lab(directory, "down")
@@ -213,7 +247,7 @@ def measure(found):
 
         print("bench kubespray: pair %d of %d" % (index + 1, found["pairs"]), flush=True)
         first = measure_one(OURS_NAME, found["subnet"], ours)
-        second = measure_one(KUBESPRAY_NAME, found["subnet"] + 1, theirs)
+        second = measure_one(KUBESPRAY_NAME, found["subnet"] + 1, theirs, kubespray=True)
         pair = {}
         for side, timed in (("ours", first), ("kubespray", second)):
             pair.update({side + "_s": timed["wall_s"], side + "_changed": timed["changed"],

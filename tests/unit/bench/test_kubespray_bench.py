@@ -2,6 +2,7 @@
 labs' configs, kubespray's inventory and command line, the verdict and the page text. Nothing here runs
 kubespray or a container: no kubespray checkout exists in this workplace."""
 
+import json
 import os
 import subprocess
 import sys
@@ -85,9 +86,12 @@ def test_command(tmp_path):
     top, playbook = checkout(tmp_path)
     found = {"checkout": top, "playbook": playbook, "pairs": 1, "subnet": 228}
     argv, env, cwd = kubespray_bench.command(found, "/tmp/hosts.yml")
-    assert argv == [playbook, "-i", "/tmp/hosts.yml", top + "/cluster.yml", "--become", "--tags",
-                    "bootstrap_os,preinstall", "-e", "ntp_enabled=true", "-e", "ntp_package=chrony",
-                    "-e", "ping_access_ip=false"]
+    assert argv[:7] == [playbook, "-i", "/tmp/hosts.yml", top + "/cluster.yml", "--become", "--tags",
+                        "bootstrap_os,preinstall"]
+    # one JSON extra-vars word: a key=value word would pass the string "false", which Ansible reads as true
+    assert argv[7] == "-e" and len(argv) == 9
+    assert json.loads(argv[8]) == {"ntp_enabled": True, "ntp_package": "chrony", "ping_access_ip": False,
+                                   "resolvconf_mode": "none", "enable_nodelocaldns": False}
     assert env == {"ANSIBLE_CONFIG": top + "/ansible.cfg"} and cwd == top
 
 
@@ -104,6 +108,24 @@ def test_stale_lists_make_both_sides_refresh(tmp_path):
     assert time.time() - lists.stat().st_mtime > 86400
     argv = kubespray_bench.stale_lists_commands(["abc"])[0]
     assert argv[:3] == ["docker", "exec", "abc"] and "/var/lib/apt/lists" in argv[-1]
+
+
+def test_sysctl_wrapper_loads_nothing_and_reads_for_real(tmp_path):
+    """The wrapper kubespray's nodes get: a load exits 0 without calling sysctl; anything else reaches it."""
+    fake = tmp_path / "real-sysctl"
+    fake.write_text("#!/bin/sh\necho \"real $*\"\n")
+    fake.chmod(0o755)
+    wrapper = tmp_path / "sysctl"
+    wrapper.write_text(kubespray_bench.SYSCTL_WRAPPER.replace("/usr/sbin/sysctl", str(fake)))
+    wrapper.chmod(0o755)
+    for load in (["-p", "/etc/sysctl.d/99-sysctl.conf"], ["-e", "-p/etc/sysctl.conf"], ["--system"],
+                 ["--load=/etc/x.conf"]):
+        done = subprocess.run([str(wrapper)] + load, capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout == "", load
+    done = subprocess.run([str(wrapper), "-n", "net.ipv4.ip_forward"], capture_output=True, text=True)
+    assert done.stdout == "real -n net.ipv4.ip_forward\n"
+    argv = kubespray_bench.wrapper_commands(["abc"])[0]
+    assert argv[:4] == ["docker", "exec", "-i", "abc"] and "/usr/local/sbin/sysctl" in argv[-1]
 
 
 def test_inventory_has_kubespray_groups_and_the_lab_connection():
@@ -152,6 +174,6 @@ def test_markdown_of_measured_pairs():
     result = {"pairs": pairs, "checkout": "/src/kubespray", "verdicts": [kubespray_bench.verdict(pairs)]}
     text = kubespray_bench.markdown(result)
     assert ("Kubespray from `/src/kubespray`: `cluster.yml --tags bootstrap_os,preinstall` with ntp_enabled=true, "
-            "ntp_package=chrony, ping_access_ip=false; ours: `site.yml --tags node`.") in text
+            "ntp_package=chrony, ping_access_ip=false, resolvconf_mode=none, enable_nodelocaldns=false; ours: `site.yml --tags node`.") in text
     assert "| 1 | 61 | 38 | 20 | 60 | 88 | 61 | 33 | not available | 0.69 |" in text
     assert "- node preparation first run at most 0.5 of kubespray's, 2 nodes: **MISSED** (61 s / 88 s = 0.69" in text
