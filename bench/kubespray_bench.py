@@ -15,9 +15,14 @@ judged on the medians of wall time. CPU seconds are recorded as in the deploy be
 machine's: ansible-playbook and its children; the nodes': the containers' cgroup counters).
 The labs are on 172.31.<AIPLATFORM_BENCH_KUBESPRAY_SUBNET, default 228>.0/24 and the next /24.
 
-The settings, the kubespray inventory and command, the config of the labs and the verdict are pure
-functions (tests/unit/bench/test_kubespray_bench.py); the measurement itself needs a kubespray checkout,
-which this workplace does not have (docs/benchmarks.md).
+Before timing, both sides' nodes get package lists dated as on an installed node (STALE_LISTS), and
+kubespray's nodes a sysctl wrapper for the read-only /proc/sys of a container (SYSCTL_WRAPPER); KUBESPRAY_VARS
+leave out what else a container cannot do (docs/benchmarks.md, "Reading the kubespray comparison").
+
+The settings, the kubespray inventory and command, the config of the labs, the dating of the lists, the
+wrapper and the verdict are tested without kubespray (tests/unit/bench/test_kubespray_bench.py); the
+measurement itself needs a kubespray checkout, which the repository does not carry (docs/benchmarks.md says
+which one gave the figures).
 """
 import json
 import os

@@ -1,6 +1,7 @@
-"""The pure parts of the kubespray comparison (bench/kubespray_bench.py): its settings and skip path, the
-labs' configs, kubespray's inventory and command line, the verdict and the page text. Nothing here runs
-kubespray or a container: no kubespray checkout exists in this workplace."""
+"""The parts of the kubespray comparison (bench/kubespray_bench.py) that need no kubespray: its settings and skip
+path, the labs' configs, kubespray's inventory and command line, the dating of the package lists and the sysctl
+wrapper (both run for real on a temporary tree), the verdict and the page text. Nothing here runs kubespray or a
+container: the repository carries no kubespray checkout."""
 
 import json
 import os
