@@ -182,15 +182,21 @@ def stale_lists_script(root="/"):
                                             os.path.join(base, "lists"))
 
 
+def _exec_commands(container_ids, script, stdin=False):
+    """``docker exec`` of the shell ``script`` in each container (``-i`` when the script reads its input)."""
+    return [["docker", "exec"] + (["-i"] if stdin else []) + [container_id, "sh", "-c", script]
+            for container_id in container_ids]
+
+
 def stale_lists_commands(container_ids):
     """The docker commands that run stale_lists_script() in each container."""
-    return [["docker", "exec", container_id, "sh", "-c", stale_lists_script()] for container_id in container_ids]
+    return _exec_commands(container_ids, stale_lists_script())
 
 
 def wrapper_commands(container_ids):
     """The docker commands that install SYSCTL_WRAPPER as /usr/local/sbin/sysctl (input: the wrapper's text)."""
-    return [["docker", "exec", "-i", container_id, "sh", "-c",
-             "cat > /usr/local/sbin/sysctl && chmod 0755 /usr/local/sbin/sysctl"] for container_id in container_ids]
+    return _exec_commands(container_ids, "cat > /usr/local/sbin/sysctl && chmod 0755 /usr/local/sbin/sysctl",
+                          stdin=True)
 
 
 def _containers(directory):
@@ -210,14 +216,13 @@ def _run_all(commands, text=None):
             raise SystemExit("bench kubespray: %s failed: %s" % (" ".join(argv), (done.stdout + done.stderr).strip()))
 
 
-def stale_lists(directory):
-    """Date the package lists of the lab's containers STALE_LISTS; stop with the error where one fails."""
-    _run_all(stale_lists_commands(_containers(directory)))
-
-
-def sysctl_wrapper(directory):
-    """Install SYSCTL_WRAPPER in the lab's containers; stop with the error where one fails."""
-    _run_all(wrapper_commands(_containers(directory)), SYSCTL_WRAPPER)
+def prepare_nodes(directory, kubespray=False):
+    """Date the package lists of the lab's containers STALE_LISTS and, for ``kubespray``, install SYSCTL_WRAPPER;
+    stop with the error where a step fails. Not timed."""
+    ids = _containers(directory)
+    _run_all(stale_lists_commands(ids))
+    if kubespray:
+        _run_all(wrapper_commands(ids), SYSCTL_WRAPPER)
 
 
 def measure_one(name, subnet, run, kubespray=False):
@@ -227,9 +232,7 @@ def measure_one(name, subnet, run, kubespray=False):
     deploy_bench.lab(directory, "down")
     deploy_bench.lab(directory, "up")
     try:
-        stale_lists(directory)
-        if kubespray:
-            sysctl_wrapper(directory)
+        prepare_nodes(directory, kubespray)
         return run(directory, deploy_bench.lab_counters(directory, 2))
     finally:
         deploy_bench.lab(directory, "down")
