@@ -23,10 +23,13 @@ import os
 import jinja2
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.release import __version__ as ansible_version
 from ansible.utils.display import Display
+from ansible.utils.vars import combine_vars
 from ansible.vars.manager import VariableManager
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.stage_state import message
@@ -183,6 +186,14 @@ class ActionModule(ActionBase):
             host = task_vars.get("inventory_hostname", "")
             result["msg"] = (message(stage, host, result["reasons"]) if state == "check"
                              else "%s: recorded what stage %s left" % (host, stage))
+        if state == "check" and result.get("current") is False and not result.get("failed"):
+            # The stage runs: its role's arguments are checked here when the play loaded the role without Ansible's
+            # own check (rolespec_validate: false, site.yml), so that an unchanged node skips that check too.
+            errors = self.argument_errors(task_vars)
+            if errors:
+                result.update(failed=True, argument_errors=errors, msg=errors[0] if len(errors) == 1 else
+                              "%d problems:\n%s" % (len(errors), "\n".join(errors)))
+                return result
         if state == "check":
             # The paths (never their content): the record reads them again (see above).
             result["controller_files"] = _flat(args.get("controller_files"))
@@ -190,6 +201,38 @@ class ActionModule(ActionBase):
             # Read by the stage_summary callback (its "unchanged" column), rather than the text of msg.
             result["aiplatform_stage"] = {"stage": stage, "unchanged": bool(result["current"])}
         return result
+
+    def argument_errors(self, task_vars):
+        """What is wrong with the role's arguments, checked against its meta/argument_specs.yml as Ansible checks them
+        at the start of a role (the variables the spec names, templated, and the role's parameters); [] when they
+        hold, or when Ansible has checked them already.
+
+        Ansible checks a role's arguments in a task of their own, ahead of the role's first task, on every host of
+        every run: one worker per host even where the stage is unchanged. site.yml loads the stamped roles with
+        ``rolespec_validate: false`` and this check runs instead, only where the stage runs. Skipping it where the
+        stage is current loses nothing: the record's inputs take in the collection's code (the specs) and every
+        variable of the host, so the arguments are those the last run checked. A role loaded the usual way
+        (``roles:``, include_role) was checked by Ansible already: it is not checked twice."""
+        role = getattr(self._task, "_role", None)
+        if role is None or getattr(role, "_should_validate", False):
+            return []
+        role_path = str(task_vars.get("role_path") or "")
+        entry = (getattr(role, "_from_files", None) or {}).get("tasks") or "main"
+        path = os.path.join(role_path, "meta", "argument_specs.yml")
+        if not os.path.isfile(path):
+            return []
+        specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
+        spec = (specs.get(entry) or {}).get("options") or {}
+        if not spec:
+            return []
+        found = self._templar.template(dict((name, task_vars[name]) for name in spec if name in task_vars))
+        provided = dict(getattr(role, "_role_params", None) or {})
+        checked = ArgumentSpecValidator(spec).validate(combine_vars(found, provided), validate_role_argument_spec=True)
+        # a message may quote a value: those of no_log options are masked
+        errors = [remove_values(error, getattr(checked, "_no_log_values", set())) for error in checked.error_messages]
+        name = getattr(role, "get_name", lambda: os.path.basename(role_path))()
+        return ["%s: role %s (entry point %s): %s. Fix the value (its description: ansible-doc -t role %s)"
+                % (task_vars.get("inventory_hostname", ""), name, entry, error, name) for error in errors]
 
     def timeout(self, args, task_vars):
         """Seconds per probe: the task's ``timeout`` argument, else ``aiplatform_command_timeout``, else 30.

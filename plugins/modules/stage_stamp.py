@@ -21,6 +21,10 @@ description:
     collection's code, the versions of ansible-core and of the collections in use, every inventory variable of the
     host and of every host, the facts the stage's roles read, and the files listed in the check's
     C(controller_files), which the action reads and does not pass on). Use the action, not this module alone.
+  - Where the check finds the stage must run and the play loaded the role with C(rolespec_validate=false) (as
+    C(site.yml) does), the action validates the role's arguments against its C(meta/argument_specs.yml) with
+    Ansible's validator, and the check fails naming every problem. An unchanged stage skips that validation too;
+    a role loaded the usual way is validated by Ansible before its first task, and not again here.
   - A check that finds the node different removes the stale record, so that a stage that then fails half-way is
     never skipped afterwards. Records are bookkeeping of this collection, not node configuration - writing or
     removing one is never reported as a change.
