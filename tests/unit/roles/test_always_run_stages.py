@@ -118,3 +118,36 @@ def test_the_end_role_check_fails_without_it(tmp_path):
     assert stamped_roles(str(tmp_path / "roles")) == ["demo"]
     register, rest = stage_entry("demo", str(tmp_path / "roles"))
     assert register == "__demo_stamp" and rest[0].get("ansible.builtin.meta") is None
+
+
+# --- task lists most nodes skip, in one step ----------------------------------------------------------------------
+
+# (role, file, included file): skipped on most nodes (the NFS server's tasks on every node that serves no share, the
+# docker tasks with containerd, the firewall's with network.firewall unmanaged), so one skipped include per node
+# rather than a worker per task (docs/performance.md).
+SKIPPED_ON_MOST_NODES = [("nfs", "stage.yml", "server.yml"), ("container_runtime", "stage.yml", "docker.yml"),
+                         ("node_init", "firewall.yml", "firewall_site.yml")]
+
+
+def includes_with_a_condition(role, name, roles=ROLES):
+    """The files that ``name`` of the role includes (include_tasks) under a ``when``."""
+    with open(os.path.join(roles, role, "tasks", name)) as handle:
+        data = stage_inputs.load_yaml(handle.read()) or []
+    return [str(task.get("ansible.builtin.include_tasks")) for task in _tasks(data)
+            if task.get("ansible.builtin.include_tasks") and task.get("when") is not None]
+
+
+@pytest.mark.parametrize("role, name, target", SKIPPED_ON_MOST_NODES)
+def test_what_most_nodes_skip_is_one_include(role, name, target):
+    assert target in includes_with_a_condition(role, name), (
+        "roles/%s/tasks/%s: include %s under its condition (an import is skipped task by task on every node)"
+        % (role, name, target))
+
+
+def test_the_include_check_sees_an_import(tmp_path):
+    tasks = tmp_path / "roles" / "demo" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text("- name: A\n  ansible.builtin.import_tasks: a.yml\n  when: x\n"
+                                    "- name: B\n  ansible.builtin.include_tasks: b.yml\n  when: y\n"
+                                    "- name: C\n  ansible.builtin.include_tasks: c.yml\n")
+    assert includes_with_a_condition("demo", "main.yml", str(tmp_path / "roles")) == ["b.yml"]
