@@ -37,18 +37,23 @@ def _tasks(data):
                 yield task
 
 
+def _conditional(path, action):
+    """The files that the task file at ``path`` loads with ``action`` (import_tasks, include_tasks) under a ``when``."""
+    with open(path) as handle:
+        data = stage_inputs.load_yaml(handle.read()) or []
+    found = []
+    for task in _tasks(data):
+        target = task.get("ansible.builtin." + action, task.get(action))
+        if target and task.get("when") is not None:
+            found.append(str(target))
+    return found
+
+
 def conditional_imports(role, roles=ROLES):
     """(file, imported file) of every import_tasks that carries a ``when`` in the role's tasks."""
     tasks_dir = os.path.join(roles, role, "tasks")
-    found = []
-    for name in sorted(os.listdir(tasks_dir)):
-        with open(os.path.join(tasks_dir, name)) as handle:
-            data = stage_inputs.load_yaml(handle.read())
-        for task in _tasks(data or []):
-            target = task.get("ansible.builtin.import_tasks", task.get("import_tasks"))
-            if target and task.get("when") is not None:
-                found.append((name, str(target)))
-    return found
+    return [(name, target) for name in sorted(os.listdir(tasks_dir))
+            for target in _conditional(os.path.join(tasks_dir, name), "import_tasks")]
 
 
 @pytest.mark.parametrize("role", ALWAYS_RUN)
@@ -131,10 +136,7 @@ SKIPPED_ON_MOST_NODES = [("nfs", "stage.yml", "server.yml"), ("container_runtime
 
 def includes_with_a_condition(role, name, roles=ROLES):
     """The files that ``name`` of the role includes (include_tasks) under a ``when``."""
-    with open(os.path.join(roles, role, "tasks", name)) as handle:
-        data = stage_inputs.load_yaml(handle.read()) or []
-    return [str(task.get("ansible.builtin.include_tasks")) for task in _tasks(data)
-            if task.get("ansible.builtin.include_tasks") and task.get("when") is not None]
+    return _conditional(os.path.join(roles, role, "tasks", name), "include_tasks")
 
 
 @pytest.mark.parametrize("role, name, target", SKIPPED_ON_MOST_NODES)
