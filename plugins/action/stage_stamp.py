@@ -216,13 +216,9 @@ class ActionModule(ActionBase):
         role = getattr(self._task, "_role", None)
         if role is None or getattr(role, "_should_validate", False):
             return []
-        role_path = str(task_vars.get("role_path") or "")
         entry = (getattr(role, "_from_files", None) or {}).get("tasks") or "main"
-        path = os.path.join(role_path, "meta", "argument_specs.yml")
-        if not os.path.isfile(path):
-            return []
-        specs = (self._loader.load_from_file(path) or {}).get("argument_specs") or {}
-        spec = (specs.get(entry) or {}).get("options") or {}
+        # Ansible's own reading of the specs (meta/argument_specs.yml or .yaml, else meta/main.yml), as for its task
+        spec = ((role._get_role_argspecs() or {}).get(entry) or {}).get("options") or {}
         if not spec:
             return []
         found = self._templar.template(dict((name, task_vars[name]) for name in spec if name in task_vars))
@@ -230,7 +226,7 @@ class ActionModule(ActionBase):
         checked = ArgumentSpecValidator(spec).validate(combine_vars(found, provided), validate_role_argument_spec=True)
         # a message may quote a value: those of no_log options are masked
         errors = [remove_values(error, getattr(checked, "_no_log_values", set())) for error in checked.error_messages]
-        name = getattr(role, "get_name", lambda: os.path.basename(role_path))()
+        name = role.get_name()
         return ["%s: role %s (entry point %s): %s. Fix the value (its description: ansible-doc -t role %s)"
                 % (task_vars.get("inventory_hostname", ""), name, entry, error, name) for error in errors]
 

@@ -26,17 +26,25 @@ from ansible_collections.aiplatform.cluster.plugins.action import stage_stamp as
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 BIN = os.path.dirname(sys.executable)
+PKI = os.path.join(ROOT, "roles", "pki")
 
 
 class _Role(object):
-    def __init__(self, validated, params=None, tasks_from=None, name="aiplatform.cluster.pki"):
+    """The parts of Ansible's Role the check reads; its specs from the role at ``path`` (the pki role's by default)."""
+
+    def __init__(self, validated, params=None, tasks_from=None, name="aiplatform.cluster.pki", path=None):
         self._should_validate = validated
         self._role_params = params or {}
         self._from_files = {"tasks": tasks_from} if tasks_from else {}
         self._name = name
+        self._path = path or PKI
 
     def get_name(self):
         return self._name
+
+    def _get_role_argspecs(self):
+        with open(os.path.join(self._path, "meta", "argument_specs.yml")) as handle:
+            return yaml.safe_load(handle)["argument_specs"]
 
 
 class _Task(object):
@@ -55,8 +63,6 @@ def _action(role, args=None):
 def _vars(role_path, **values):
     return dict(values, role_path=role_path, inventory_hostname="cp-01")
 
-
-PKI = os.path.join(ROOT, "roles", "pki")
 
 
 def test_a_wrong_type_is_refused_naming_the_host_role_variable_and_where_it_is_described():
@@ -100,7 +106,8 @@ def test_a_secret_in_a_message_is_masked(tmp_path):
         "short_description": "Demo", "options": {
             "demo_password": {"type": "str", "no_log": True, "description": "A secret.",
                               "choices": ["Right-Secret-1"]}}}}}))
-    errors = _action(_Role(False, name="demo")).argument_errors(_vars(str(role), demo_password="Wrong-Secret-2"))
+    errors = _action(_Role(False, name="demo", path=str(role))).argument_errors(
+        _vars(str(role), demo_password="Wrong-Secret-2"))
     assert len(errors) == 1 and "demo_password" in errors[0], errors
     assert "Wrong-Secret-2" not in errors[0], errors
 
